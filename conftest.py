@@ -1,0 +1,107 @@
+"""Test fixtures shared by every app: a small federation and one persona per role."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from qiaoliang.accounts.models import Role, RoleAssignment, User
+from qiaoliang.core.codes import uscc_check_character
+from qiaoliang.orgs import services
+from qiaoliang.orgs.models import Department, Enterprise, Organization, Zone
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_uscc(serial: int, region: str = "110105") -> str:
+    """Return a valid USCC for an enterprise (9 + 1 + region + organisation code)."""
+    body = f"91{region}{serial:08d}"
+    alphabet = "0123456789X"
+    weights = [3, 7, 9, 10, 5, 8, 4, 2]
+    org_check = 11 - sum(int(c) * w for c, w in zip(body[8:16], weights, strict=True)) % 11
+    first17 = body + alphabet[org_check % 11] if org_check != 11 else body + "0"
+    return first17 + uscc_check_character(first17)
+
+
+@dataclass
+class World:
+    """A small federation: F > D1 > (C1, C2), F > A1; zone Z = {C1}; E1 in C1, E2 in C2, E3 in A1."""
+
+    federation: Organization
+    district: Organization
+    chamber1: Organization
+    chamber2: Organization
+    association: Organization
+    zone: Zone
+    department: Department
+    e1: Enterprise
+    e2: Enterprise
+    e3: Enterprise
+    staff: User
+    secretary: User
+    convenor: User
+    contact: User
+    liaison: User
+    provider: User
+    outsider: User
+
+
+def make_user(username: str, role: str | None = None, mobile: str | None = None, **target: Any) -> User:
+    user = User.objects.create_user(username=username, password="correct-horse-battery", mobile=mobile)
+    if role:
+        RoleAssignment.objects.create(user=user, role=role, **target)
+    return user
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    f = services.create_organization(actor=None, code="F", name="北京市工商业联合会", short_name="市工商联", kind="federation")
+    d1 = services.create_organization(actor=None, code="D1", name="朝阳区工商业联合会", kind="district_federation", parent=f)
+    c1 = services.create_organization(
+        actor=None, code="C1", name="朝阳区餐饮商会", kind="chamber", chamber_kind="industry", parent=d1
+    )
+    c2 = services.create_organization(
+        actor=None, code="C2", name="北京温州商会", kind="chamber", chamber_kind="hometown", parent=d1
+    )
+    a1 = services.create_organization(actor=None, code="A1", name="北京市软件行业协会", kind="association", parent=f)
+    zone = services.create_zone(actor=None, code="Z1", name="东部片区", federation=f, organizations=[c1])
+    department = services.create_department(actor=None, code="DEP1", name="北京市发展和改革委员会")
+    e1 = services.create_enterprise(
+        actor=None, uscc=make_uscc(1), name="北京天马辉科技有限公司", organization=c1, level="president",
+        joined_on=datetime.date(2020, 1, 1), size="small", industry_id="6511", region_id="110105",
+    )  # fmt: skip
+    e2 = services.create_enterprise(
+        actor=None, uscc=make_uscc(2), name="温州鞋业（北京）有限公司", organization=c2, size="medium",
+        industry_id="1951", region_id="110105",
+    )  # fmt: skip
+    e3 = services.create_enterprise(
+        actor=None, uscc=make_uscc(3), name="張家口軟件有限公司", organization=a1, size="micro",
+        industry_id="6513", region_id="130700",
+    )  # fmt: skip
+    services.create_person(actor=None, name="张建利", mobile="13812345678", enterprise=e1, is_primary_contact=True)
+    services.create_person(actor=None, name="王小明", mobile="13987654321", enterprise=e2, is_primary_contact=True)
+    return World(
+        federation=f,
+        district=d1,
+        chamber1=c1,
+        chamber2=c2,
+        association=a1,
+        zone=zone,
+        department=department,
+        e1=e1,
+        e2=e2,
+        e3=e3,
+        staff=make_user("staff", Role.FEDERATION_STAFF, mobile="13700000001", organization=f),
+        secretary=make_user("secretary", Role.CHAMBER_SECRETARY, mobile="13700000002", organization=c1),
+        convenor=make_user("convenor", Role.ZONE_CONVENOR, zone=zone),
+        contact=make_user("contact", Role.ENTERPRISE_CONTACT, enterprise=e1),
+        liaison=make_user("liaison", Role.DEPARTMENT_LIAISON, department=department),
+        provider=make_user("provider", Role.SERVICE_PROVIDER),
+        outsider=make_user("outsider"),
+    )

@@ -1,0 +1,7 @@
+"""REST API v1: each app contributes its routes from `<app>/api/urls.py`."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("qiaoliang.orgs.api.urls")),
+]

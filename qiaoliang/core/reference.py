@@ -1,0 +1,81 @@
+"""Load the shipped GB/T 4754-2017 and GB/T 2260 tables (see data/SOURCE.md)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (DATA_DIR / name).open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def industry_rows() -> list[dict[str, Any]]:
+    """Return the industry table, parents before children."""
+    rows = _rows("industry_gbt4754_2017.csv")
+    return [
+        {
+            "code": row["code"],
+            "name": row["name"],
+            "level": int(row["level"]),
+            "parent_id": row["parent_code"] or None,
+            "section": row["section"],
+        }
+        for row in sorted(rows, key=lambda r: int(r["level"]))
+    ]
+
+
+def region_rows() -> list[dict[str, Any]]:
+    """Return provinces, cities and counties with 6-digit codes, parents before children."""
+    provinces = {row["code"]: row["name"] for row in _rows("regions_provinces.csv")}
+    cities = _rows("regions_cities.csv")
+    areas = _rows("regions_areas.csv")
+    city_names = {row["code"]: row["name"] for row in cities}
+    result: list[dict[str, Any]] = []
+    for code, name in provinces.items():
+        result.append({"code": code.ljust(6, "0"), "name": name, "full_name": name, "level": 1, "parent_id": None})
+    for row in cities:
+        province = provinces[row["provinceCode"]]
+        full = province if row["name"] in {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"} else province + row["name"]
+        result.append(
+            {
+                "code": row["code"].ljust(6, "0"),
+                "name": row["name"],
+                "full_name": full,
+                "level": 2,
+                "parent_id": row["provinceCode"].ljust(6, "0"),
+            }
+        )
+    city_codes = {row["code"].ljust(6, "0") for row in cities}
+    for row in areas:
+        if row["code"] in city_codes:  # cities without counties (东莞市) repeat themselves as an area
+            continue
+        province = provinces[row["provinceCode"]]
+        city = city_names.get(row["cityCode"], "")
+        prefix = province if city in {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", ""} else province + city
+        result.append(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "full_name": prefix + row["name"],
+                "level": 3,
+                "parent_id": row["cityCode"].ljust(6, "0"),
+            }
+        )
+    return result
+
+
+def load(industry_model: Any, region_model: Any) -> None:
+    """Insert both tables (idempotent: existing codes are left alone)."""
+    existing = set(industry_model.objects.values_list("code", flat=True))
+    industry_model.objects.bulk_create(
+        [industry_model(**row) for row in industry_rows() if row["code"] not in existing], batch_size=500
+    )
+    existing = set(region_model.objects.values_list("code", flat=True))
+    region_model.objects.bulk_create(
+        [region_model(**row) for row in region_rows() if row["code"] not in existing], batch_size=500
+    )

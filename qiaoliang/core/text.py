@@ -1,0 +1,65 @@
+"""Chinese text helpers: one normaliser for indexing and for queries.
+
+Folds full-width characters (NFKC), strips HTML tags and entities, folds Traditional into
+Simplified (OpenCC t2s) and lower-cases Latin letters. Pinyin keys sort names the way
+Chinese users expect (张 under Z) and initials let `bjqy` find 北京企业.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+from pypinyin import Style, lazy_pinyin
+
+_TAG_RE = re.compile(r"<[^>]+>")
+_SPACE_RE = re.compile(r"\s+")
+_ASCII_LETTERS_RE = re.compile(r"^[a-z]+$")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(value: str) -> str:
+    """Return the text with Traditional characters folded into Simplified."""
+    if not value:
+        return ""
+    return str(_t2s().convert(value))
+
+
+def normalize_text(value: str | None) -> str:
+    """Return the canonical search form of a text (full-width, HTML, Traditional, case folded)."""
+    if not value:
+        return ""
+    text = html.unescape(_TAG_RE.sub(" ", value))
+    text = unicodedata.normalize("NFKC", text)
+    text = to_simplified(text)
+    return _SPACE_RE.sub(" ", text).strip().lower()
+
+
+def compact_text(value: str | None) -> str:
+    """Return the normalised text with all white space removed (for substring search)."""
+    return normalize_text(value).replace(" ", "")
+
+
+def pinyin_key(value: str) -> str:
+    """Return the full pinyin of a name without tones or spaces, for sorting (北京 → beijing)."""
+    text = compact_text(value)
+    return "".join(lazy_pinyin(text, errors="default")).lower()
+
+
+def pinyin_initials(value: str) -> str:
+    """Return the pinyin initials of a name (北京企业 → bjqy); Latin letters and digits are kept."""
+    text = compact_text(value)
+    parts = lazy_pinyin(text, style=Style.FIRST_LETTER, errors=lambda chars: list(chars))
+    return "".join(parts).lower()
+
+
+def is_pinyin_query(value: str) -> bool:
+    """Tell whether a query is plain Latin letters (a pinyin or initials search)."""
+    return bool(_ASCII_LETTERS_RE.match(value))
