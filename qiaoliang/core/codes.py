@@ -23,7 +23,7 @@ def uscc_check_character(first17: str) -> str:
 def normalize_uscc(value: object) -> str:
     """Return a validated, upper-case USCC or raise ValidationError with the reason."""
     raw = "" if value is None else str(value)
-    code = raw.strip().replace(" ", "").replace("-", "").upper()
+    code = re.sub(r"\s+", "", raw).upper()
     if not code:
         raise ValidationError(_("The unified social credit code is empty."), code="uscc_empty")
     if re.fullmatch(r"\d(\.\d+)?E\+\d+", code):
@@ -32,22 +32,29 @@ def normalize_uscc(value: object) -> str:
             % {"value": raw},
             code="uscc_excel",
         )
-    try:
-        return str(stdnum_uscc.validate(code))
-    except InvalidLength as exc:
+    if len(code) != 18:
         raise ValidationError(
             _("The unified social credit code must have 18 characters, not %(count)d.") % {"count": len(code)},
             code="uscc_length",
-        ) from exc
-    except InvalidChecksum as exc:
-        raise ValidationError(
-            _("The check character of unified social credit code %(value)s is wrong (expected %(expected)s).")
-            % {"value": code, "expected": uscc_check_character(code[:17])},
-            code="uscc_checksum",
-        ) from exc
-    except (InvalidFormat, InvalidComponent) as exc:
+        )
+    if any(char not in _USCC_ALPHABET for char in code[:17]):
         raise ValidationError(
             _("%(value)s is not a valid unified social credit code (characters I, O, S, V, Z are never used).")
+            % {"value": code},
+            code="uscc_format",
+        )
+    expected = uscc_check_character(code[:17])
+    if code[17] != expected:
+        raise ValidationError(
+            _("The check character of unified social credit code %(value)s is wrong (expected %(expected)s).")
+            % {"value": code, "expected": expected},
+            code="uscc_checksum",
+        )
+    try:
+        return str(stdnum_uscc.validate(code))
+    except (InvalidLength, InvalidChecksum, InvalidFormat, InvalidComponent) as exc:
+        raise ValidationError(
+            _("%(value)s is not a valid unified social credit code (unknown registration department or category).")
             % {"value": code},
             code="uscc_format",
         ) from exc
