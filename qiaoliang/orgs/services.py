@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
@@ -253,7 +253,14 @@ def add_membership(
         enterprise=enterprise, organization=organization, level=level, joined_on=joined_on, status=status
     )
     _full_clean(membership, exclude=["enterprise", "organization"])
-    membership.save()
+    try:
+        with transaction.atomic():  # a concurrent request may have added the same pair since the check
+            membership.save()
+    except IntegrityError as exc:
+        raise DomainError(
+            _("%(enterprise)s is already a member of %(organization)s.")
+            % {"enterprise": enterprise.name, "organization": organization.name}
+        ) from exc
     audit.record(
         "orgs.membership.created",
         actor=actor,
