@@ -61,8 +61,12 @@ def make_user(username: str, role: str | None = None, mobile: str | None = None,
 
 @pytest.fixture
 def world(db: Any) -> World:
-    f = services.create_organization(actor=None, code="F", name="北京市工商业联合会", short_name="市工商联", kind="federation")
-    d1 = services.create_organization(actor=None, code="D1", name="朝阳区工商业联合会", kind="district_federation", parent=f)
+    f = services.create_organization(
+        actor=None, code="F", name="北京市工商业联合会", short_name="市工商联", kind="federation"
+    )
+    d1 = services.create_organization(
+        actor=None, code="D1", name="朝阳区工商业联合会", kind="district_federation", parent=f
+    )
     c1 = services.create_organization(
         actor=None, code="C1", name="朝阳区餐饮商会", kind="chamber", chamber_kind="industry", parent=d1
     )

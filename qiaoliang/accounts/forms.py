@@ -42,7 +42,9 @@ class LoginForm(forms.Form):
         if devices:
             token = (data.get("otp_token") or "").strip()
             if not token:
-                raise forms.ValidationError(_("Enter the one-time code from your authenticator app."), code="otp_required")
+                raise forms.ValidationError(
+                    _("Enter the one-time code from your authenticator app."), code="otp_required"
+                )
             device = match_token(user, token)
             if device is None:
                 raise forms.ValidationError(_("The one-time code is wrong or has expired."), code="otp_invalid")

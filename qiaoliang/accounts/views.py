@@ -55,7 +55,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The authenticator app was removed."))
             return redirect("accounts:otp_setup")
         return render(request, "accounts/otp_setup.html", {"confirmed": True})
-    device, _created = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "default"})
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=request.user, confirmed=False, defaults={"name": "default"}
+    )
     form = OTPConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"].strip()):

@@ -14,7 +14,7 @@ class DomainError(Exception):
         self.code = code
 
 
-class NotAllowed(DomainError):
+class NotAllowedError(DomainError):
     """Raise when the acting user may see the object but not do this to it."""
 
     status_code = 403

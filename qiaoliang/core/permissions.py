@@ -8,7 +8,7 @@ organisation-owned queryset filters through the scope, so views, API, exports an
 |--------------------|-------------------------------|----------------------------------------|
 | federation staff   | all                           | all (manage)                           |
 | chamber secretary  | its subtree and ancestors     | its subtree (manage)                   |
-| zone convenor      | the zone's subtrees, ancestors| the zone's subtrees (view only)        |
+| zone convenor      | the zone's subtrees, ancestors| the zone's subtrees (view only, masked)|
 | enterprise contact | its enterprise's orgs         | its own enterprise (manage profile)    |
 | department liaison | federations only              | none (appeals come with their issue)   |
 | service provider   | federations only              | none                                   |
@@ -96,6 +96,8 @@ class Scope:
         if self.is_all:
             return qs
         own = Q(pk__in=self.own_enterprise_ids)
+        if action == VIEW_PERSONAL:  # personal data only where the user manages the members (data minimisation)
+            return qs.filter(self._member_filter(self.manage_member_org_ids) | own)
         if action in _READ_ACTIONS:
             return qs.filter(self._member_filter(self.member_org_ids) | own)
         if action == CHANGE:
@@ -130,7 +132,9 @@ class Scope:
                 Exists(Position.objects.filter(person_id=OuterRef("pk"), organization_id__in=self.member_org_ids))
             )
             zone_holder = Q(Exists(Position.objects.filter(person_id=OuterRef("pk"), zone_id__in=self.zone_ids)))
-            return qs.filter(self._member_filter(self.member_org_ids, "enterprise_id") | own | office_holder | zone_holder)
+            return qs.filter(
+                self._member_filter(self.member_org_ids, "enterprise_id") | own | office_holder | zone_holder
+            )
         if action == CHANGE:
             return qs.filter(self._member_filter(self.manage_member_org_ids, "enterprise_id") | own)
         return qs.none()

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# City-level rows that are statistical placeholders, not names to show ("市辖区" of a municipality).
+_PLACEHOLDER_CITIES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -40,7 +42,7 @@ def region_rows() -> list[dict[str, Any]]:
         result.append({"code": code.ljust(6, "0"), "name": name, "full_name": name, "level": 1, "parent_id": None})
     for row in cities:
         province = provinces[row["provinceCode"]]
-        full = province if row["name"] in {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"} else province + row["name"]
+        full = province if row["name"] in _PLACEHOLDER_CITIES else province + row["name"]
         result.append(
             {
                 "code": row["code"].ljust(6, "0"),
@@ -56,7 +58,7 @@ def region_rows() -> list[dict[str, Any]]:
             continue
         province = provinces[row["provinceCode"]]
         city = city_names.get(row["cityCode"], "")
-        prefix = province if city in {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", ""} else province + city
+        prefix = province if city in _PLACEHOLDER_CITIES or not city else province + city
         result.append(
             {
                 "code": row["code"],

@@ -96,9 +96,7 @@ class Zone(TimeStamped):
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=80)
-    federation = models.ForeignKey(
-        Organization, models.PROTECT, related_name="zones", verbose_name=_("federation")
-    )
+    federation = models.ForeignKey(Organization, models.PROTECT, related_name="zones", verbose_name=_("federation"))
     organizations = models.ManyToManyField(
         Organization, related_name="member_of_zones", blank=True, verbose_name=_("organisations")
     )
@@ -312,7 +310,9 @@ class Position(TimeStamped):
                 name="orgs_position_in_org_or_zone",
             ),
             models.CheckConstraint(
-                condition=Q(term_end__isnull=True) | Q(term_start__isnull=True) | Q(term_end__gte=models.F("term_start")),
+                condition=Q(term_end__isnull=True)
+                | Q(term_start__isnull=True)
+                | Q(term_end__gte=models.F("term_start")),
                 name="orgs_position_term_order",
             ),
         ]
@@ -344,9 +344,7 @@ class Membership(TimeStamped):
         SUSPENDED = "suspended", _("Suspended")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    enterprise = models.ForeignKey(
-        Enterprise, models.CASCADE, related_name="memberships", verbose_name=_("enterprise")
-    )
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="memberships", verbose_name=_("enterprise"))
     organization = models.ForeignKey(
         Organization, models.PROTECT, related_name="memberships", verbose_name=_("organisation")
     )

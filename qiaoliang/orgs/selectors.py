@@ -93,7 +93,9 @@ def enterprise_directory(user: Any, filters: DirectoryFilters) -> QuerySet[Enter
 def with_memberships(queryset: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
     """Prefetch each enterprise's memberships and organisations (two queries for any page size)."""
     return queryset.prefetch_related(
-        Prefetch("memberships", queryset=Membership.objects.select_related("organization").order_by("organization__path"))
+        Prefetch(
+            "memberships", queryset=Membership.objects.select_related("organization").order_by("organization__path")
+        )
     )
 
 

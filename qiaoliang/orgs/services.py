@@ -106,7 +106,9 @@ def update_organization(*, actor: Any, organization: Organization, **changes: An
         organization.name_pinyin = pinyin_key(organization.name)
     _full_clean(organization)
     organization.save(update_fields=[*diff, "name_pinyin", "updated_at"])
-    audit.record("orgs.organization.updated", actor=actor, target=organization, organization_id=organization.pk, data=diff)
+    audit.record(
+        "orgs.organization.updated", actor=actor, target=organization, organization_id=organization.pk, data=diff
+    )
     return organization
 
 
@@ -318,7 +320,9 @@ def update_person(*, actor: Any, person: Person, **changes: Any) -> Person:
     if "mobile" in changes:
         changes["mobile"] = _clean_mobile(changes["mobile"])
         if changes["mobile"] and Person.objects.filter(mobile=changes["mobile"]).exclude(pk=person.pk).exists():
-            raise DomainError(_("Mobile number %(mobile)s already belongs to another person.") % {"mobile": changes["mobile"]})
+            raise DomainError(
+                _("Mobile number %(mobile)s already belongs to another person.") % {"mobile": changes["mobile"]}
+            )
     diff = _apply_changes(person, changes, PERSON_FIELDS)
     if not diff:
         return person

@@ -21,7 +21,7 @@ ENTERPRISE_MATRIX = [
     ("secretary", "e2", "change", False),
     ("secretary", "e3", "view", False),
     ("convenor", "e1", "view", True),
-    ("convenor", "e1", "view_personal", True),
+    ("convenor", "e1", "view_personal", False),
     ("convenor", "e1", "change", False),
     ("convenor", "e2", "view", False),
     ("contact", "e1", "view", True),

@@ -16,7 +16,12 @@ from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, 
 
 def test_new_chamber_gets_a_path_under_its_parent(world):
     chamber = services.create_organization(
-        actor=world.staff, code="C9", name="朝阳区建材商会", kind="chamber", chamber_kind="industry", parent=world.district
+        actor=world.staff,
+        code="C9",
+        name="朝阳区建材商会",
+        kind="chamber",
+        chamber_kind="industry",
+        parent=world.district,
     )
     assert chamber.path == f"{world.federation.pk:08d}/{world.district.pk:08d}/{chamber.pk:08d}/"
     assert chamber.depth == 2
