@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from qiaoliang.core.codes import mask_mobile
@@ -91,6 +91,24 @@ class Organization(TimeStamped):
         return [int(part) for part in self.path.strip("/").split("/") if part]
 
 
+class ZoneQuerySet(models.QuerySet["Zone"]):
+    def for_user(self, user: User, action: str = "view") -> ZoneQuerySet:
+        """Return the zones the user may see: all for staff, else zones with an organisation they see."""
+        from qiaoliang.core.permissions import get_scope
+
+        scope = get_scope(user)
+        if not scope.is_authenticated:
+            return self.none()
+        if scope.is_all:
+            return self
+        if action != "view":
+            return self.none()
+        visible = Organization.objects.for_user(user, "view").values("pk")
+        return self.filter(
+            Exists(Zone.organizations.through.objects.filter(zone_id=OuterRef("pk"), organization_id__in=visible))
+        )
+
+
 class Zone(TimeStamped):
     """Store a zone (片区): a group of organisations with convenors and a secretariat group."""
 
@@ -102,7 +120,7 @@ class Zone(TimeStamped):
     )
     description = models.TextField(_("description"), blank=True)
 
-    objects = models.Manager()
+    objects = ZoneQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

@@ -118,3 +118,12 @@ def test_inactive_user_sees_nothing(world):
     world.staff.save(update_fields=["is_active"])
     forget_scope(world.staff)
     assert Enterprise.objects.for_user(world.staff).count() == 0
+
+
+def test_zones_are_visible_through_their_organisations(world):
+    from qiaoliang.orgs.models import Zone
+
+    assert list(Zone.objects.for_user(world.convenor)) == [world.zone]
+    assert list(Zone.objects.for_user(world.secretary)) == [world.zone]  # C1 is in Z1
+    assert list(Zone.objects.for_user(world.outsider)) == []
+    assert list(Zone.objects.for_user(world.staff)) == [world.zone]
