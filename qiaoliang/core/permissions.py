@@ -127,6 +127,8 @@ class Scope:
         if self.is_all:
             return qs
         own = Q(enterprise_id__in=self.own_enterprise_ids)
+        if action == VIEW_PERSONAL:
+            return qs.filter(self._member_filter(self.manage_member_org_ids, "enterprise_id") | own)
         if action in _READ_ACTIONS:
             office_holder = Q(
                 Exists(Position.objects.filter(person_id=OuterRef("pk"), organization_id__in=self.member_org_ids))

@@ -6,10 +6,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 
 from qiaoliang.core.text import compact_text, is_pinyin_query
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, Position
+
+# Member levels ranked by seniority (会长单位 first); the stored values would sort alphabetically.
+LEVEL_RANK = Case(
+    *[When(level=value, then=Value(rank)) for rank, value in enumerate(Membership.Level.values)],
+    default=Value(len(Membership.Level.values)),
+)
 
 _USCC_PREFIX_RE = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{6,18}$")
 
@@ -121,7 +127,7 @@ def organization_members(user: Any, organization: Organization) -> QuerySet[Memb
     return (
         Membership.objects.filter(organization=organization, enterprise_id__in=visible)
         .select_related("enterprise", "enterprise__industry", "enterprise__region")
-        .order_by("level", "enterprise__name_pinyin")
+        .order_by(LEVEL_RANK, "enterprise__name_pinyin")
     )
 
 

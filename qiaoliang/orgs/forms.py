@@ -1,0 +1,270 @@
+"""Forms of the roster UI: they parse and check input; the services do the writing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from qiaoliang.core.codes import normalize_uscc
+from qiaoliang.core.models import Industry, Region
+from qiaoliang.orgs.models import Enterprise, Membership, Organization
+
+_PLACEHOLDER_CITY_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _blank(label: Any) -> list[tuple[str, Any]]:
+    return [("", label)]
+
+
+def industry_section_choices() -> list[tuple[str, str]]:
+    """Return the 20 sections (门类) of GB/T 4754-2017 as select choices."""
+    sections = Industry.objects.filter(level=Industry.Level.SECTION).order_by("code").values_list("code", "name")
+    return [(code, f"{code} {name}") for code, name in sections]
+
+
+def region_choices() -> list[tuple[str, Any]]:
+    """Return provinces and their cities as grouped select choices (6-digit codes)."""
+    rows = Region.objects.filter(level__lte=Region.Level.CITY).order_by("code").values_list("code", "name", "level")
+    groups: list[tuple[str, Any]] = []
+    current: list[tuple[str, str]] = []
+    for code, name, level in rows:
+        if level == Region.Level.PROVINCE:
+            current = [(code, name)]
+            groups.append((name, current))
+        elif name not in _PLACEHOLDER_CITY_NAMES:
+            current.append((code, f"— {name}"))
+    return groups
+
+
+class BootstrapForm(forms.Form):
+    """Give every widget its Bootstrap class, and mark the fields that have errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+
+class DirectoryFilterForm(BootstrapForm):
+    """Render the directory's search box and filters (the query itself comes from DirectoryFilters)."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name, pinyin initials or credit code"), "autocomplete": "off"}
+        ),
+    )
+    industry = forms.ChoiceField(label=_("Industry"), required=False)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    size = forms.ChoiceField(label=_("Size"), required=False, choices=_blank(_("Any size")) + Enterprise.Size.choices)
+    organization = forms.ChoiceField(label=_("Organisation"), required=False)
+    level = forms.ChoiceField(
+        label=_("Member level"), required=False, choices=_blank(_("Any level")) + Membership.Level.choices
+    )
+    status = forms.ChoiceField(
+        label=_("Membership status"), required=False, choices=_blank(_("Any status")) + Membership.Status.choices
+    )
+
+    def __init__(self, *args: Any, organizations: list[Organization], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        industry_choices: list[tuple[str, Any]] = _blank(_("Any industry")) + industry_section_choices()
+        current = str(self.data.get("industry") or "").strip().upper()
+        if current and current not in {code for code, _label in industry_choices}:
+            # A division or class code typed into the address bar stays selectable.
+            industry = Industry.objects.filter(code=current).first()
+            industry_choices.append((current, str(industry) if industry else current))
+        self.fields["industry"].choices = industry_choices  # type: ignore[attr-defined]
+        self.fields["region"].choices = _blank(_("Any region")) + region_choices()  # type: ignore[attr-defined]
+        self.fields["organization"].choices = _blank(_("Any organisation")) + [  # type: ignore[attr-defined]
+            (str(org.pk), "\u3000" * org.depth + org.display_name) for org in organizations
+        ]
+
+
+def _indented_name(organization: Organization) -> str:
+    return "\u3000" * organization.depth + organization.display_name
+
+
+class CodeFieldsMixin:
+    """Turn industry and region code inputs into the reference rows, with clear errors."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_industry_code(self) -> Industry | None:
+        code = (self.cleaned_data.get("industry_code") or "").strip().upper()
+        if not code:
+            return None
+        industry = Industry.objects.filter(code=code).first()
+        if industry is None:
+            raise ValidationError(
+                _("%(code)s is not a GB/T 4754-2017 industry code."), code="industry", params={"code": code}
+            )
+        return industry
+
+    def clean_region_code(self) -> Region | None:
+        code = (self.cleaned_data.get("region_code") or "").strip()
+        if not code:
+            return None
+        region = Region.objects.filter(code=code.ljust(6, "0") if code.isdigit() and len(code) < 6 else code).first()
+        if region is None:
+            raise ValidationError(
+                _("%(code)s is not a GB/T 2260 administrative division code."), code="region", params={"code": code}
+            )
+        return region
+
+
+class EnterpriseProfileForm(CodeFieldsMixin, BootstrapForm):
+    """The profile fields an enterprise's editors may change."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    short_name = forms.CharField(label=_("Short name"), max_length=40, required=False)
+    industry_code = forms.CharField(
+        label=_("Industry code"),
+        max_length=5,
+        required=False,
+        help_text=_("GB/T 4754-2017 code, for example 6511."),
+    )
+    region_code = forms.CharField(
+        label=_("Region code"),
+        max_length=6,
+        required=False,
+        help_text=_("GB/T 2260 code with 6 digits, for example 110105."),
+    )
+    size = forms.ChoiceField(label=_("Size"), required=False, choices=_blank("—") + Enterprise.Size.choices)
+    ownership = forms.ChoiceField(
+        label=_("Ownership"), required=False, choices=_blank("—") + Enterprise.Ownership.choices
+    )
+    founded_on = forms.DateField(label=_("Founded on"), required=False, widget=DateInput())
+    employees = forms.IntegerField(label=_("Employees"), required=False, min_value=0)
+    main_business = forms.CharField(label=_("Main business"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+
+    def profile_changes(self) -> dict[str, Any]:
+        """Return the cleaned profile as the keyword arguments the services take."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"].strip(),
+            "short_name": data["short_name"].strip(),
+            "industry": data["industry_code"],
+            "region": data["region_code"],
+            "size": data["size"],
+            "ownership": data["ownership"],
+            "founded_on": data["founded_on"],
+            "employees": data["employees"],
+            "main_business": data["main_business"].strip(),
+            "website": data["website"],
+            "address": data["address"].strip(),
+        }
+
+    @classmethod
+    def initial_for(cls, enterprise: Enterprise) -> dict[str, Any]:
+        """Return the form's initial values for an existing enterprise."""
+        initial = {name: getattr(enterprise, name) for name in cls.base_fields if hasattr(enterprise, name)}
+        initial["industry_code"] = enterprise.industry_id or ""
+        initial["region_code"] = enterprise.region_id or ""
+        return initial
+
+
+class EnterpriseCreateForm(EnterpriseProfileForm):
+    """A new member enterprise and its first membership."""
+
+    uscc = forms.CharField(
+        label=_("Unified social credit code"),
+        max_length=40,
+        help_text=_("18 characters; the last one is a check character."),
+    )
+    organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none())
+    level = forms.ChoiceField(
+        label=_("Member level"), choices=Membership.Level.choices, initial=Membership.Level.MEMBER
+    )
+    joined_on = forms.DateField(label=_("Joined on"), required=False, widget=DateInput())
+
+    field_order = ["uscc", "name", "short_name", "organization", "level", "joined_on"]
+
+    def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        organization_field = self.fields["organization"]
+        assert isinstance(organization_field, forms.ModelChoiceField)
+        organization_field.queryset = organizations
+        organization_field.label_from_instance = _indented_name  # type: ignore[method-assign,assignment]
+
+    def clean_uscc(self) -> str:
+        return normalize_uscc(self.cleaned_data["uscc"])
+
+
+class EnterpriseEditForm(EnterpriseProfileForm):
+    """An existing enterprise's profile (the credit code never changes)."""
+
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+
+    def profile_changes(self) -> dict[str, Any]:
+        return {**super().profile_changes(), "is_active": self.cleaned_data["is_active"]}
+
+
+class OrganizationForm(CodeFieldsMixin, BootstrapForm):
+    """An organisation's details (its place in the tree is changed in the back office)."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    short_name = forms.CharField(label=_("Short name"), max_length=40, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Organization.Kind.choices)
+    chamber_kind = forms.ChoiceField(
+        label=_("Chamber kind"),
+        required=False,
+        choices=Organization.ChamberKind.choices,
+        help_text=_("Only for chambers of commerce."),
+    )
+    founded_on = forms.DateField(label=_("Founded on"), required=False, widget=DateInput())
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    region_code = forms.CharField(label=_("Region code"), max_length=6, required=False)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=40, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=30, required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") != Organization.Kind.CHAMBER and data.get("chamber_kind"):
+            self.add_error("chamber_kind", _("Only a chamber of commerce has a chamber kind."))
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """Return the cleaned details as the keyword arguments update_organization takes."""
+        data = dict(self.cleaned_data)
+        data["region"] = data.pop("region_code")
+        for key in ("name", "short_name", "address", "contact_name", "contact_phone", "description"):
+            data[key] = data[key].strip()
+        return data
+
+    @classmethod
+    def initial_for(cls, organization: Organization) -> dict[str, Any]:
+        """Return the form's initial values for an organisation."""
+        initial = {name: getattr(organization, name) for name in cls.base_fields if hasattr(organization, name)}
+        initial["region_code"] = organization.region_id or ""
+        return initial
