@@ -63,3 +63,18 @@ def pinyin_initials(value: str) -> str:
 def is_pinyin_query(value: str) -> bool:
     """Tell whether a query is plain Latin letters (a pinyin or initials search)."""
     return bool(_ASCII_LETTERS_RE.match(value))
+
+
+def _each_character(chars: str) -> list[str]:
+    return list(chars)
+
+
+def name_keys(value: str) -> tuple[str, str, str]:
+    """Return (search form, full pinyin, initials) of a name with one pinyin pass.
+
+    The initials are the first letter of each full-pinyin item (pypinyin's FIRST_LETTER style is defined
+    that way); Latin letters and digits come through one by one.
+    """
+    text = compact_text(value)
+    items = lazy_pinyin(text, errors=_each_character)
+    return text, "".join(items).lower(), "".join(item[:1] for item in items).lower()

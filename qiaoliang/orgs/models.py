@@ -390,10 +390,7 @@ class Membership(TimeStamped):
 
 def enterprise_search_fields(name: str) -> dict[str, Any]:
     """Return the derived search keys for an enterprise name."""
-    from qiaoliang.core.text import compact_text, pinyin_initials, pinyin_key
+    from qiaoliang.core.text import name_keys
 
-    return {
-        "name_search": compact_text(name)[:200],
-        "name_pinyin": pinyin_key(name)[:255],
-        "name_initials": pinyin_initials(name)[:120],
-    }
+    text, pinyin, initials = name_keys(name)
+    return {"name_search": text[:200], "name_pinyin": pinyin[:255], "name_initials": initials[:120]}

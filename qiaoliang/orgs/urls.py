@@ -1,4 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from qiaoliang.orgs import views, views_roster
 
 app_name = "orgs"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.organization_tree, name="tree"),
+    path("<int:pk>/", views.organization_detail, name="organization"),
+    path("<int:pk>/edit/", views.organization_edit, name="organization_edit"),
+    path("zones/", views.zone_list, name="zones"),
+    path("zones/<int:pk>/", views.zone_detail, name="zone"),
+    path("members/", views.directory, name="directory"),
+    path("members/new/", views.enterprise_create, name="enterprise_create"),
+    path("members/export/", views_roster.export_directory, name="directory_export"),
+    path("members/<int:pk>/", views.enterprise_detail, name="enterprise"),
+    path("members/<int:pk>/edit/", views.enterprise_edit, name="enterprise_edit"),
+    path("people/", views.people_list, name="people"),
+    path("people/<int:pk>/", views.person_detail, name="person"),
+    path("roster/template/", views_roster.download_template, name="roster_template"),
+    path("roster/import/", views_roster.import_upload, name="roster_import"),
+    path("roster/import/<str:token>/", views_roster.import_preview, name="roster_import_preview"),
+]

@@ -13,7 +13,7 @@ from qiaoliang.orgs import services
 from qiaoliang.orgs.models import Enterprise, Membership, Organization
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_add_membership_creates_one_and_refuses_the_other_cleanly():
     if connection.vendor != "postgresql":
         pytest.skip("needs real concurrent transactions (PostgreSQL)")
