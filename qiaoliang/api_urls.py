@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("qiaoliang.orgs.api.urls")),
+    path("", include("qiaoliang.exchange.api.urls")),
 ]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("qiaoliang.core.urls")),
     path("accounts/", include("qiaoliang.accounts.urls")),
     path("orgs/", include("qiaoliang.orgs.urls")),
+    path("exchange/", include("qiaoliang.exchange.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("qiaoliang.api_urls")),

@@ -1,0 +1,214 @@
+"""The matching engine: hard rules, rule reasons, incremental updates, persistence, rankers."""
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from qiaoliang.exchange.matching import HashEmbedder, ListingDoc, MatchingEngine, MatchParams
+from qiaoliang.exchange.matching.bm25 import BM25Index
+
+TODAY = date(2026, 1, 15)
+
+
+def make_engine(**params) -> MatchingEngine:
+    return MatchingEngine(embedder=HashEmbedder(), params=MatchParams(**params), today=lambda: TODAY)
+
+
+def offer(id, title, description="", **kw):
+    kw.setdefault("category", "material")
+    kw.setdefault("enterprise_id", f"E{id}")
+    return ListingDoc(id=id, direction="offer", title=title, description=description, **kw)
+
+
+def need(id, title, description="", **kw):
+    kw.setdefault("category", "material")
+    kw.setdefault("enterprise_id", f"E{id}")
+    return ListingDoc(id=id, direction="need", title=title, description=description, **kw)
+
+
+CORPUS = [
+    offer("O1", "供应顺丁橡胶BR9000", "长期供应顺丁橡胶，适用于轮胎制造", industry_code="2652", region_code="370102"),
+    offer("O2", "供应医用口罩", "日产10万只一次性医用口罩，全国发货", industry_code="2770", region_code="110105"),
+    offer("O3", "出售二手数控机床", "数控车床三台，成色新", industry_code="3421", region_code="320505"),
+    offer("O4", "提供中小企业流动资金贷款", "银行信用贷款，审批快", category="capital", industry_code="6621"),
+    offer("O5", "人力资源服务：普工批量招聘", "劳务派遣，按入职人数收费", category="service", industry_code="7263"),
+    offer("O6", "供应丁苯橡胶SBR1502", "现货，全国发货", industry_code="5169", region_code="330106"),
+    need("N1", "采购合成橡胶", "轮胎厂采购顺丁橡胶 500吨", industry_code="2911", region_code="370112"),
+    need("N2", "求购医用口罩", "复工急需口罩", industry_code="3670", region_code="110108"),
+    need("N3", "寻求融资", "企业扩大生产需要流动资金贷款", category="capital", industry_code="3670"),
+    need("N4", "招聘普工20名", "汽车零部件企业招聘普工", category="talent", industry_code="3670"),
+]
+
+
+@pytest.fixture
+def engine():
+    e = make_engine()
+    e.rebuild(CORPUS)
+    return e
+
+
+def ids(results):
+    return [r.listing_id for r in results]
+
+
+def test_same_direction_is_never_returned(engine):
+    for doc in CORPUS:
+        for result in engine.match(doc, top_n=20, ranker="hybrid"):
+            assert engine.get(result.listing_id).direction != doc.direction
+        for result in engine.match(doc, top_n=20, ranker="exact"):
+            assert engine.get(result.listing_id).direction != doc.direction
+
+
+def test_expired_and_closed_listings_are_never_returned(engine):
+    engine.update(offer("O1", "供应顺丁橡胶BR9000", "长期供应顺丁橡胶", industry_code="2652", valid_until=date(2025, 12, 31)))
+    engine.update(offer("O6", "供应丁苯橡胶SBR1502", "现货", industry_code="5169", is_open=False))
+    for ranker in ("hybrid", "bm25", "embedding", "rrf", "exact"):
+        found = ids(engine.match_id("N1", top_n=20, ranker=ranker))
+        assert "O1" not in found
+        assert "O6" not in found
+
+
+def test_same_enterprise_is_not_matched_with_itself():
+    e = make_engine()
+    e.rebuild([offer("O1", "供应口罩", enterprise_id="X"), need("N1", "采购口罩", enterprise_id="X")])
+    assert e.match_id("N1") == []
+
+
+def test_compatible_category_ranks_above_incompatible():
+    e = make_engine()
+    e.rebuild(
+        [
+            offer("O1", "数控机床操作工 人才推荐", category="technology"),
+            offer("O2", "数控机床操作工 人才推荐", category="service"),
+            need("N1", "招聘数控机床操作工", category="talent"),
+        ]
+    )
+    results = e.match_id("N1")
+    assert ids(results) == ["O2", "O1"]
+    codes = [r.code for r in results[0].reasons]
+    assert "compatible_category" in codes
+
+
+def test_rubber_to_tyre_pair_has_an_industry_chain_reason(engine):
+    results = engine.match_id("N1")
+    assert results[0].listing_id == "O1"
+    chain = [r for r in results[0].reasons if r.code == "industry_chain"]
+    assert chain
+    assert chain[0].params["upstream"] == "合成橡胶制造"
+    assert chain[0].params["downstream"] == "轮胎制造"
+    shared = [r for r in results[0].reasons if r.code == "shared_terms"][0]
+    assert "顺丁橡胶" in shared.params["terms"]
+
+
+def test_same_city_reason_and_score_range(engine):
+    results = engine.match_id("N1")
+    assert any(r.code == "same_city" for r in results[0].reasons)
+    assert all(0.0 <= r.score <= 1.0 for r in results)
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+
+
+def test_incremental_add_update_remove_change_results(engine):
+    assert "O9" not in ids(engine.match_id("N2"))
+    engine.add(offer("O9", "供应KN95口罩", "口罩现货", region_code="110108"))
+    assert "O9" in ids(engine.match_id("N2"))
+    engine.update(offer("O9", "供应钢材", "螺纹钢现货"))
+    assert "O9" not in ids(engine.match_id("N2", ranker="bm25"))
+    engine.update(offer("O9", "供应KN95口罩", "口罩现货", region_code="110108"))
+    assert "O9" in ids(engine.match_id("N2"))
+    engine.remove("O9")
+    assert "O9" not in ids(engine.match_id("N2"))
+    assert "O9" not in engine
+
+
+def test_update_keeps_the_vector_when_the_text_is_unchanged(engine):
+    calls = []
+    original = engine.embedder.embed_passages
+
+    def counting(texts):
+        calls.append(len(texts))
+        return original(texts)
+
+    engine.embedder.embed_passages = counting
+    doc = engine.get("O2")
+    engine.update(ListingDoc(**{**doc.to_json(), "valid_until": None, "is_open": False}))
+    assert calls == []
+
+
+def test_save_load_round_trip_gives_identical_results(engine, tmp_path):
+    engine.remove("O3")  # a dead slot must survive the round trip
+    engine.save(tmp_path)
+    loaded = MatchingEngine.load(tmp_path, embedder=HashEmbedder(), today=lambda: TODAY)
+    assert len(loaded) == len(engine)
+    for doc in CORPUS:
+        if doc.id == "O3":
+            continue
+        for ranker in ("hybrid", "exact", "bm25"):
+            assert engine.match_id(doc.id, ranker=ranker) == loaded.match_id(doc.id, ranker=ranker)
+
+
+def test_exact_and_fast_rankers_agree_on_a_small_corpus(engine):
+    for doc in CORPUS:
+        fast = engine.match(doc, top_n=3)
+        exact = engine.match(doc, top_n=3, ranker="exact")
+        assert ids(fast) == ids(exact)
+
+
+def test_hybrid_fuses_both_lists():
+    e = make_engine()
+    e.rebuild(
+        [
+            offer("O1", "专业口罩生产线", "全自动"),  # shares the word 口罩
+            offer("O2", "熔喷布", "用于KN95口罩"),
+            need("N1", "口罩生产线", "全自动口罩生产设备"),
+        ]
+    )
+    doc = e.get("N1")
+    vector = np.zeros(384, dtype=np.float32)
+    vector[0] = 1.0
+    e.add(offer("O3", "无关文字", "完全不同"), vector=vector)  # only the embedding list can find it
+    bm25 = ids(e.match(doc, ranker="bm25"))
+    embedding = ids(e.match(doc, ranker="embedding", query_vector=vector))
+    hybrid = ids(e.match(doc, ranker="hybrid", query_vector=vector))
+    assert "O3" not in bm25
+    assert embedding[0] == "O3"
+    assert set(bm25) | {embedding[0]} <= set(hybrid)
+
+
+def test_local_service_requires_the_same_city():
+    e = make_engine()
+    e.rebuild(
+        [
+            offer("O1", "团餐配送服务", "员工食堂配餐", category="service", region_code="310115"),
+            offer("O2", "团餐配送服务", "员工食堂配餐", category="service", region_code="440305"),
+            need("N1", "寻找员工配餐服务", "工厂食堂团餐", category="service", region_code="310112"),
+        ]
+    )
+    assert ids(e.match_id("N1")) == ["O1"]
+
+
+def test_service_area_excludes_needs_outside_it():
+    e = make_engine()
+    e.rebuild(
+        [
+            offer("O1", "道路货运", "仅限杭州市内", category="service", region_code="330106"),
+            offer("O2", "道路货运", "全国可服务", category="service", region_code="330106"),
+            offer("O3", "道路货运", "服务广东省全境", category="service", region_code="440305"),
+            need("N1", "需要道路货运", "", category="service", region_code="440106"),
+        ]
+    )
+    assert set(ids(e.match_id("N1"))) == {"O2", "O3"}
+
+
+def test_bm25_remove_and_compact_keep_scores():
+    index = BM25Index()
+    index.add(0, ["口罩", "医用"])
+    index.add(1, ["口罩"])
+    index.add(2, ["钢材"])
+    before = index.score({"口罩": 1.0})
+    index.add(3, ["口罩", "口罩"])
+    index.remove(3)
+    index.compact()
+    after = index.score({"口罩": 1.0})
+    assert before[0].tolist() == after[0].tolist()
+    assert np.allclose(before[1], after[1])
