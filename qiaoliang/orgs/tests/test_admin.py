@@ -114,6 +114,7 @@ def test_admin_add_of_an_organisation_places_it_in_the_tree(admin_client, world,
 
 
 def test_admin_add_of_an_enterprise_rejects_a_bad_check_digit(admin_client, world):
+    admin_client.cookies["django_language"] = "en"  # the assertions quote the English messages
     good = make_uscc(90)
     bad = good[:17] + ("0" if good[17] != "0" else "1")
 

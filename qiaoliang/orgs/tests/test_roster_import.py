@@ -461,6 +461,7 @@ def test_secretary_uploads_previews_and_confirms_into_their_chamber(client: Any,
 def test_preview_of_a_bad_roster_lists_every_error_and_offers_no_confirm(
     client: Any, world: World, media: Path
 ) -> None:
+    client.cookies["django_language"] = "en"  # the assertions quote the English messages
     client.force_login(world.staff)
     rows = [row_with(行业代码="9999"), row_with(统一社会信用代码=USCC_B, 联系人手机="1")]
     response = upload(client, world.chamber1.pk, make_workbook(rows))
@@ -493,6 +494,7 @@ def test_preview_of_a_bad_roster_lists_every_error_and_offers_no_confirm(
 def test_a_bad_file_is_a_form_error_not_a_crash(
     client: Any, world: World, media: Path, content: bytes, name: str, message: str
 ) -> None:
+    client.cookies["django_language"] = "en"  # the assertions quote the English messages
     client.force_login(world.staff)
     response = upload(client, world.chamber1.pk, content, name)
     assert response.status_code == 200
@@ -501,6 +503,7 @@ def test_a_bad_file_is_a_form_error_not_a_crash(
 
 
 def test_an_oversize_upload_is_a_form_error(client: Any, world: World, media: Path, settings: Any) -> None:
+    client.cookies["django_language"] = "en"  # the assertions quote the English messages
     settings.IMPORT_MAX_BYTES = 1024
     client.force_login(world.staff)
     response = upload(client, world.chamber1.pk, make_workbook(good_rows()))

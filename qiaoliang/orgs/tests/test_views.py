@@ -146,6 +146,7 @@ def test_secretary_edits_own_organisation_but_not_its_parent_or_a_sibling(client
 
 
 def test_organisation_edit_rejects_chamber_kind_on_an_association(client, world):
+    client.cookies["django_language"] = "en"  # the assertions quote the English messages
     client.force_login(world.staff)
 
     response = client.post(
@@ -403,6 +404,7 @@ def _create_payload(world, **overrides):
 
 
 def test_create_enterprise_with_bad_check_digit_shows_the_error_and_writes_nothing(client, world):
+    client.cookies["django_language"] = "en"  # the assertions quote the English messages
     good = make_uscc(77)
     bad = good[:17] + ("0" if good[17] != "0" else "1")
     client.force_login(world.secretary)
@@ -419,6 +421,7 @@ def test_create_enterprise_with_bad_check_digit_shows_the_error_and_writes_nothi
 
 
 def test_create_enterprise_rejects_unknown_industry_and_region_codes(client, world):
+    client.cookies["django_language"] = "en"  # the assertions quote the English messages
     client.force_login(world.staff)
 
     response = client.post(
@@ -433,6 +436,7 @@ def test_create_enterprise_rejects_unknown_industry_and_region_codes(client, wor
 
 
 def test_create_enterprise_with_duplicate_credit_code_shows_the_error(client, world):
+    client.cookies["django_language"] = "en"  # the assertions quote the English messages
     client.force_login(world.staff)
 
     response = client.post(reverse("orgs:enterprise_create"), _create_payload(world, uscc=world.e1.uscc))
