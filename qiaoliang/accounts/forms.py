@@ -31,7 +31,7 @@ class LoginForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         username, password = data.get("username"), data.get("password")
         if not username or not password:
             return data

@@ -17,7 +17,7 @@ class User(AbstractUser):
         "orgs.Person", models.SET_NULL, null=True, blank=True, related_name="user", verbose_name=_("person")
     )
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("user")

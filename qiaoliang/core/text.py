@@ -47,6 +47,10 @@ def compact_text(value: str | None) -> str:
     return normalize_text(value).replace(" ", "")
 
 
+def _each_character(chars: str) -> list[str]:
+    return list(chars)
+
+
 def pinyin_key(value: str) -> str:
     """Return the full pinyin of a name without tones or spaces, for sorting (北京 → beijing)."""
     text = compact_text(value)
@@ -56,17 +60,13 @@ def pinyin_key(value: str) -> str:
 def pinyin_initials(value: str) -> str:
     """Return the pinyin initials of a name (北京企业 → bjqy); Latin letters and digits are kept."""
     text = compact_text(value)
-    parts = lazy_pinyin(text, style=Style.FIRST_LETTER, errors=lambda chars: list(chars))
+    parts = lazy_pinyin(text, style=Style.FIRST_LETTER, errors=_each_character)  # type: ignore[arg-type]
     return "".join(parts).lower()
 
 
 def is_pinyin_query(value: str) -> bool:
     """Tell whether a query is plain Latin letters (a pinyin or initials search)."""
     return bool(_ASCII_LETTERS_RE.match(value))
-
-
-def _each_character(chars: str) -> list[str]:
-    return list(chars)
 
 
 def name_keys(value: str) -> tuple[str, str, str]:
@@ -76,5 +76,5 @@ def name_keys(value: str) -> tuple[str, str, str]:
     that way); Latin letters and digits come through one by one.
     """
     text = compact_text(value)
-    items = lazy_pinyin(text, errors=_each_character)
+    items = lazy_pinyin(text, errors=_each_character)  # type: ignore[arg-type]
     return text, "".join(items).lower(), "".join(item[:1] for item in items).lower()

@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,9 @@ def _float(value: Decimal | None) -> float | None:
 
 def to_doc(row: Any) -> ListingDoc:
     """Return the engine's view of a listing (a model instance or a values() dict)."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    def get(name: str) -> Any:
+        return row[name] if isinstance(row, dict) else getattr(row, name)
+
     return ListingDoc(
         id=get("id"),
         direction=get("direction"),
@@ -117,7 +120,7 @@ def build_engine_from_database(*, batch_size: int = 2000) -> tuple[MatchingEngin
         if not rows:
             break
         docs = [to_doc(row) for row in rows]
-        vectors = np.stack([_vector(row["embedding"]) for row in rows])  # type: ignore[arg-type]
+        vectors = np.stack([_vector(row["embedding"]) for row in rows])  # type: ignore[misc]
         engine.add_many(docs, vectors=vectors)
         last_id = rows[-1]["id"]
     return engine, started
@@ -246,5 +249,14 @@ def refresh_listing(listing_id: int) -> int:
     notify_score = float(getattr(settings, "MATCH_NOTIFY_SCORE", 0.6))
     for match in created:
         if match.score >= notify_score:
-            transaction.on_commit(lambda match_id=match.pk: notify_new_match.enqueue(match_id))
+            transaction.on_commit(partial(notify_new_match.enqueue, match.pk))
     return len(created)
+
+
+def rebuild_engine() -> MatchingEngine:
+    """Build the engine from the database (ignoring any snapshot) and make it this process's engine."""
+    global _engine, _synced_at
+    engine, synced = build_engine_from_database()
+    with _state_lock:
+        _engine, _synced_at = engine, synced
+    return engine

@@ -50,7 +50,7 @@ class DirectoryFilters:
         return {k: str(v) for k, v in self.__dict__.items() if v not in ("", None)}
 
 
-def search_enterprises(queryset: QuerySet[Enterprise], q: str) -> QuerySet[Enterprise]:
+def search_enterprises(queryset: QuerySet[Enterprise], q: str) -> Any:
     """Filter by name (Traditional folded to Simplified), pinyin initials or full pinyin, or USCC."""
     query = compact_text(q)
     if not query:
