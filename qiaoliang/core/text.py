@@ -47,6 +47,28 @@ def compact_text(value: str | None) -> str:
     return normalize_text(value).replace(" ", "")
 
 
+_GRAM_NOISE_RE = re.compile(r"[^0-9a-z\u0080-\U0010ffff]")
+
+
+def name_grams(text: str) -> list[str]:
+    """Return the distinct characters and character pairs of a normalised name (substring search index).
+
+    A query is found where all of its pairs are (then checked as a substring), so 2-character words
+    such as 科技 need no dictionary. Pairs with ASCII punctuation are left out on both sides.
+    """
+    grams = list(text) + [text[i : i + 2] for i in range(len(text) - 1)]
+    return list(dict.fromkeys(g for g in grams if g.strip() and not _GRAM_NOISE_RE.search(g)))
+
+
+def query_grams(text: str) -> list[str]:
+    """Return the grams a substring query must all have (pairs, or the single character)."""
+    if len(text) == 1:
+        return name_grams(text)
+    return list(
+        dict.fromkeys(g for g in (text[i : i + 2] for i in range(len(text) - 1)) if not _GRAM_NOISE_RE.search(g))
+    )
+
+
 def _each_character(chars: str) -> list[str]:
     return list(chars)
 

@@ -26,7 +26,7 @@ from qiaoliang.accounts.models import Role, RoleAssignment, User
 from qiaoliang.core import audit
 from qiaoliang.core.codes import uscc_check_character
 from qiaoliang.core.models import Industry, Region
-from qiaoliang.core.text import compact_text, pinyin_initials, pinyin_key
+from qiaoliang.core.text import compact_text, name_grams, pinyin_initials, pinyin_key
 from qiaoliang.orgs import services
 from qiaoliang.orgs.models import (
     Department,
@@ -496,6 +496,7 @@ class DemoBuilder:
             "name_search": "".join(p[0] for p in parts)[:200],
             "name_pinyin": "".join(p[1] for p in parts)[:255],
             "name_initials": "".join(p[2] for p in parts)[:120],
+            "name_grams": " ".join(name_grams("".join(p[0] for p in parts)[:200])),
         }
 
     def _part_keys(self, part: str) -> tuple[str, str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django import forms
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qiaoliang.core.codes import normalize_uscc
 from qiaoliang.core.models import Industry, Region
+from qiaoliang.core.widgets import FastSelect
 from qiaoliang.orgs.models import Enterprise, Membership, Organization
 
 _PLACEHOLDER_CITY_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
@@ -26,12 +28,14 @@ def _blank(label: Any) -> list[tuple[str, Any]]:
     return [("", label)]
 
 
+@cache
 def industry_section_choices() -> list[tuple[str, str]]:
     """Return the 20 sections (门类) of GB/T 4754-2017 as select choices."""
     sections = Industry.objects.filter(level=Industry.Level.SECTION).order_by("code").values_list("code", "name")
     return [(code, f"{code} {name}") for code, name in sections]
 
 
+@cache
 def region_choices() -> list[tuple[str, Any]]:
     """Return provinces and their cities as grouped select choices (6-digit codes)."""
     rows = Region.objects.filter(level__lte=Region.Level.CITY).order_by("code").values_list("code", "name", "level")
@@ -79,10 +83,12 @@ class DirectoryFilterForm(BootstrapForm):
             attrs={"type": "search", "placeholder": _("Name, pinyin initials or credit code"), "autocomplete": "off"}
         ),
     )
-    industry = forms.ChoiceField(label=_("Industry"), required=False)
-    region = forms.ChoiceField(label=_("Region"), required=False)
-    size = forms.ChoiceField(label=_("Size"), required=False, choices=_blank(_("Any size")) + Enterprise.Size.choices)
-    organization = forms.ChoiceField(label=_("Organisation"), required=False)
+    industry = forms.ChoiceField(label=_("Industry"), required=False, widget=FastSelect)
+    region = forms.ChoiceField(label=_("Region"), required=False, widget=FastSelect)
+    size = forms.ChoiceField(
+        label=_("Size"), required=False, widget=FastSelect, choices=_blank(_("Any size")) + Enterprise.Size.choices
+    )
+    organization = forms.ChoiceField(label=_("Organisation"), required=False, widget=FastSelect)
     level = forms.ChoiceField(
         label=_("Member level"), required=False, choices=_blank(_("Any level")) + Membership.Level.choices
     )
@@ -154,7 +160,9 @@ class EnterpriseProfileForm(CodeFieldsMixin, BootstrapForm):
         required=False,
         help_text=_("GB/T 2260 code with 6 digits, for example 110105."),
     )
-    size = forms.ChoiceField(label=_("Size"), required=False, choices=_blank("—") + Enterprise.Size.choices)
+    size = forms.ChoiceField(
+        label=_("Size"), required=False, widget=FastSelect, choices=_blank("—") + Enterprise.Size.choices
+    )
     ownership = forms.ChoiceField(
         label=_("Ownership"), required=False, choices=_blank("—") + Enterprise.Ownership.choices
     )

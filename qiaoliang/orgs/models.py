@@ -9,12 +9,13 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from qiaoliang.core.codes import mask_mobile
+from qiaoliang.core.models import FastChoiceDisplayMixin
 
 if TYPE_CHECKING:
     from qiaoliang.accounts.models import User
 
 
-class TimeStamped(models.Model):
+class TimeStamped(FastChoiceDisplayMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -230,6 +231,8 @@ class Enterprise(TimeStamped):
     name_search = models.CharField(max_length=200, editable=False, default="")
     name_pinyin = models.CharField(max_length=255, editable=False, default="")
     name_initials = models.CharField(max_length=120, editable=False, default="")
+    # Characters and character pairs of name_search (substring search index: FTS5 / GIN, see selectors).
+    name_grams = models.TextField(editable=False, default="")
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = EnterpriseQuerySet.as_manager()
@@ -390,7 +393,12 @@ class Membership(TimeStamped):
 
 def enterprise_search_fields(name: str) -> dict[str, Any]:
     """Return the derived search keys for an enterprise name."""
-    from qiaoliang.core.text import name_keys
+    from qiaoliang.core.text import name_grams, name_keys
 
     text, pinyin, initials = name_keys(name)
-    return {"name_search": text[:200], "name_pinyin": pinyin[:255], "name_initials": initials[:120]}
+    return {
+        "name_search": text[:200],
+        "name_pinyin": pinyin[:255],
+        "name_initials": initials[:120],
+        "name_grams": " ".join(name_grams(text[:200])),
+    }

@@ -6,9 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 
-from qiaoliang.core.text import compact_text, is_pinyin_query
+from qiaoliang.core.text import compact_text, is_pinyin_query, query_grams
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, Position
 
 # Member levels ranked by seniority (会长单位 first); the stored values would sort alphabetically.
@@ -50,6 +52,28 @@ class DirectoryFilters:
         return {k: str(v) for k, v in self.__dict__.items() if v not in ("", None)}
 
 
+def _prefix(field: str, prefix: str) -> Q:
+    """Match a prefix with a range, which both databases answer from the B-tree index on the column."""
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\uffff"})
+
+
+def _contains_name(queryset: QuerySet[Enterprise], query: str) -> QuerySet[Enterprise]:
+    """Substring search on the normalised name, narrowed first by the character-pair index."""
+    grams = query_grams(query)[:8]
+    if grams and connection.vendor == "sqlite":
+        match = " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+        queryset = queryset.filter(
+            pk__in=RawSQL("SELECT rowid FROM orgs_enterprise_grams WHERE orgs_enterprise_grams MATCH %s", (match,))
+        )
+    elif grams and connection.vendor == "postgresql":
+        queryset = queryset.filter(
+            pk__in=RawSQL(
+                "SELECT id FROM orgs_enterprise WHERE string_to_array(name_grams, ' ') @> %s::text[]", (grams,)
+            )
+        )
+    return queryset.filter(name_search__contains=query)
+
+
 def search_enterprises(queryset: QuerySet[Enterprise], q: str) -> Any:
     """Filter by name (Traditional folded to Simplified), pinyin initials or full pinyin, or USCC."""
     query = compact_text(q)
@@ -59,12 +83,10 @@ def search_enterprises(queryset: QuerySet[Enterprise], q: str) -> Any:
     if _USCC_PREFIX_RE.match(upper) and any(ch.isdigit() for ch in upper):
         if len(upper) == 18:
             return queryset.filter(uscc=upper)
-        return queryset.filter(Q(uscc__startswith=upper) | Q(name_search__contains=query))
+        return queryset.filter(_prefix("uscc", upper))
     if is_pinyin_query(query):
-        return queryset.filter(
-            Q(name_initials__startswith=query) | Q(name_pinyin__startswith=query) | Q(name_search__contains=query)
-        )
-    return queryset.filter(name_search__contains=query)
+        return queryset.filter(_prefix("name_initials", query) | _prefix("name_pinyin", query))
+    return _contains_name(queryset, query)
 
 
 def enterprise_directory(user: Any, filters: DirectoryFilters) -> QuerySet[Enterprise]:

@@ -228,7 +228,7 @@ def update_enterprise(*, actor: Any, enterprise: Enterprise, **changes: Any) -> 
     if "name" in diff:
         for key, value in enterprise_search_fields(enterprise.name).items():
             setattr(enterprise, key, value)
-        update_fields += ["name_search", "name_pinyin", "name_initials"]
+        update_fields += ["name_search", "name_pinyin", "name_initials", "name_grams"]
     _full_clean(enterprise)
     enterprise.save(update_fields=update_fields)
     audit.record("orgs.enterprise.updated", actor=actor, target=enterprise, data=diff)

@@ -28,6 +28,8 @@ HEADERS = [
     "入会日期",
 ]
 
+# ruff: noqa: E501  (roster rows are easier to read on one line)
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

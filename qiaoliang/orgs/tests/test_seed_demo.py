@@ -92,6 +92,7 @@ def test_seeded_enterprises_have_valid_codes_and_people() -> None:
             "name_search": enterprise.name_search,
             "name_pinyin": enterprise.name_pinyin,
             "name_initials": enterprise.name_initials,
+            "name_grams": enterprise.name_grams,
         }
         assert enterprise.name.endswith("公司")
     assert len({e.name for e in enterprises}) == 200

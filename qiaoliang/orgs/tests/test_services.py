@@ -136,3 +136,18 @@ def test_zone_convenors_are_posts_in_the_zone(world):
     person = services.create_person(actor=world.staff, name="赵召集", mobile="13500001111")
     services.assign_position(actor=world.staff, person=person, title=Position.Title.CHIEF_CONVENOR, zone=world.zone)
     assert list(world.zone.positions.values_list("title", flat=True)) == ["chief_convenor"]
+
+
+def test_directory_substring_search_finds_two_character_words_through_the_pair_index(world):
+    from qiaoliang.orgs.selectors import search_enterprises
+
+    everything = Enterprise.objects.all()
+    assert list(search_enterprises(everything, "科技").values_list("name", flat=True)) == ["北京天马辉科技有限公司"]
+    assert list(search_enterprises(everything, "軟件").values_list("name", flat=True)) == ["張家口軟件有限公司"]
+    assert list(search_enterprises(everything, "鞋").values_list("name", flat=True)) == ["温州鞋业（北京）有限公司"]
+    assert list(search_enterprises(everything, "鞋业(北京)").values_list("name", flat=True)) == [
+        "温州鞋业（北京）有限公司"
+    ]
+    assert list(search_enterprises(everything, "天马科技")) == []  # pairs present, but not as a substring
+    services.update_enterprise(actor=world.staff, enterprise=world.e1, name="北京天马辉网络有限公司")
+    assert list(search_enterprises(everything, "科技")) == []  # the index follows renames
