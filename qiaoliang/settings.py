@@ -241,6 +241,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status"; name each choice set so the schema's enums do not collide.
+    "ENUM_NAME_OVERRIDES": {
+        "ListingStatusEnum": "qiaoliang.exchange.models.Listing.Status",
+        "MatchStatusEnum": "qiaoliang.exchange.models.Match.Status",
+        "MatchMoveEnum": "qiaoliang.exchange.api.serializers.MATCH_MOVES",
+        "MembershipStatusEnum": "qiaoliang.orgs.models.Membership.Status",
+    },
 }
 
 LOGGING = {

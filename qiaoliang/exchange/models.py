@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from qiaoliang.core.models import FastChoiceDisplayMixin
+
 if TYPE_CHECKING:
     from qiaoliang.accounts.models import User
 
@@ -39,7 +41,7 @@ class ListingQuerySet(models.QuerySet["Listing"]):
         return self.filter(status=Listing.Status.PUBLISHED)
 
 
-class Listing(models.Model):
+class Listing(FastChoiceDisplayMixin, models.Model):
     """Store one offer or need posted by a member enterprise."""
 
     class Status(models.TextChoices):
@@ -184,7 +186,7 @@ class MatchQuerySet(models.QuerySet["Match"]):
         return filter_matches(self, user, action)
 
 
-class Match(models.Model):
+class Match(FastChoiceDisplayMixin, models.Model):
     """Store an offer paired with a need: score, reasons and the workflow from suggestion to deal."""
 
     class Status(models.TextChoices):
