@@ -24,6 +24,7 @@ demo: install var ## set up, migrate, load demo data and serve http://127.0.0.1:
 	if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py import_listings qiaoliang/exchange/data/demo_listings.xlsx
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install var ## the whole suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL)
