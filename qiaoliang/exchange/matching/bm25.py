@@ -131,15 +131,26 @@ class BM25Index:
         df = self.df[tid]
         return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
 
-    def query_weights(self, terms: Iterable[str], max_terms: int = 32) -> dict[str, float]:
-        """Return the query terms with weight w_q·idf, keeping the `max_terms` strongest."""
+    def query_weights(self, terms: Iterable[str], max_terms: int = 32, max_df_ratio: float = 1.0) -> dict[str, float]:
+        """Return the query terms with weight w_q·idf, keeping the `max_terms` strongest.
+
+        Terms found in more than `max_df_ratio` of the documents are dropped (they add little to the
+        ranking and cost the most postings) unless that would leave fewer than three terms.
+        """
         counts = Counter(terms)
         weighted = []
+        common = []
+        limit = max(max_df_ratio * self.n_docs, 50)
         for term, qtf in counts.items():
             idf = self.idf(term)
             if idf > 0:
+                if self.df[self.term_ids[term]] > limit:
+                    common.append(((self.k3 + 1) * qtf / (self.k3 + qtf) * idf, term))
+                    continue
                 wq = (self.k3 + 1) * qtf / (self.k3 + qtf)
                 weighted.append((wq * idf, term))
+        if len(weighted) < 3:
+            weighted += sorted(common, key=lambda item: (-item[0], item[1]))[: 3 - len(weighted)]
         weighted.sort(key=lambda item: (-item[0], item[1]))
         return {term: weight for weight, term in weighted[:max_terms]}
 
@@ -247,5 +258,7 @@ class BM25Index:
         slots, indptr, ids, tfs = data["slots"], data["indptr"], data["term_ids"], data["tfs"]
         for i, slot in enumerate(slots.tolist()):
             lo, hi = indptr[i], indptr[i + 1]
-            index.add(slot, Counter(dict(zip((terms[t] for t in ids[lo:hi].tolist()), tfs[lo:hi].tolist(), strict=True))))
+            index.add(
+                slot, Counter(dict(zip((terms[t] for t in ids[lo:hi].tolist()), tfs[lo:hi].tolist(), strict=True)))
+            )
         return index

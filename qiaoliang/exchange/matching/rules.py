@@ -37,7 +37,24 @@ CATEGORY_COMPATIBILITY: dict[str, dict[str, float]] = {
 
 # Services that only make sense nearby: both sides must be in the same city when both give a region.
 LOCAL_SERVICE_TERMS = frozenset(
-    {"配餐", "送餐", "团餐", "餐饮", "食堂", "盒饭", "工作餐", "快餐", "保洁", "保安", "安保", "家政", "搬家", "绿化养护", "同城配送", "外卖"}
+    {
+        "配餐",
+        "送餐",
+        "团餐",
+        "餐饮",
+        "食堂",
+        "盒饭",
+        "工作餐",
+        "快餐",
+        "保洁",
+        "保安",
+        "安保",
+        "家政",
+        "搬家",
+        "绿化养护",
+        "同城配送",
+        "外卖",
+    }
 )
 LOCAL_SERVICE_CATEGORIES = frozenset({"service"})
 
@@ -108,7 +125,7 @@ def chain_table() -> ChainTable:
     for line in (DATA_DIR / "chain.tsv").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        upstream, downstream, basis = (line.split("\t") + ["", ""])[:3]
+        upstream, downstream, basis = ([*line.split("\t"), "", ""])[:3]
         links.append((upstream, downstream, basis))
         if len(upstream) == 2 and len(downstream) == 2:
             division[int(upstream), int(downstream)] = 1
@@ -175,9 +192,7 @@ def region_names() -> dict[int, str]:
 
 
 # -- prices -------------------------------------------------------------------------------------
-def price_relation(
-    q_min: float, q_max: float, c_min: np.ndarray, c_max: np.ndarray, query_is_need: bool
-) -> np.ndarray:
+def price_relation(q_min: float, q_max: float, c_min: np.ndarray, c_max: np.ndarray, query_is_need: bool) -> np.ndarray:
     """Return 1 where the need's budget covers the offer's price range (ranges overlap), -1 where the
     offer is clearly above budget (cheapest offer price > 1.5 × the top of the budget), 0 otherwise or
     when a side gives no price. NaN marks a missing bound; a single known bound stands for both.
@@ -191,10 +206,7 @@ def price_relation(
     known = ~np.isnan(c_lo)
     with np.errstate(invalid="ignore"):
         overlap = known & (c_lo <= q_hi) & (c_hi >= q_lo)
-        if query_is_need:
-            too_dear = known & (c_lo > 1.5 * q_hi)
-        else:
-            too_dear = known & (q_lo > 1.5 * c_hi)
+        too_dear = known & (c_lo > 1.5 * q_hi) if query_is_need else known & (q_lo > 1.5 * c_hi)
     return overlap.astype(np.int8) - (too_dear & ~overlap).astype(np.int8)
 
 
@@ -207,8 +219,9 @@ def is_local_service(category: str, terms: set[str] | list[str]) -> bool:
 SCOPE_NONE, SCOPE_NATIONAL, SCOPE_PROVINCE, SCOPE_CITY = 0, 1, 2, 3
 _MUNICIPALITIES = {"11", "12", "31", "50"}
 _NATIONAL_RE = re.compile(r"全国|不限地区|不限区域|不限地域|面向全球|海内外|国内外均可")
-_PROVINCE_SUFFIX = r"(?:省内|市内可送达|内可送达|全境|全省|各地市|省范围|境内)"
+_PROVINCE_SUFFIX = r"(?:省内|市内可送达|内可送达|全境|全省|各地市|各区县|各区|省范围|境内)"
 _CITY_SUFFIX = r"(?:市内|市区|本地|及周边|周边区县|同城|地区)"
+_SCOPE_WORD_RE = re.compile(_PROVINCE_SUFFIX + "|" + _CITY_SUFFIX)
 
 
 @lru_cache(maxsize=1)
@@ -245,17 +258,18 @@ def service_area(text: str, region: int, *, local_service: bool = False) -> tupl
     places, pattern = _gazetteer()
     if _NATIONAL_RE.search(text):
         return SCOPE_NATIONAL, 0
-    for match in re.finditer(
-        r"(?:仅限|只限|限于|限|服务范围[:：]?|服务于?|覆盖|面向)?\s*" + pattern.pattern + r"\s*(?:省|市)?\s*"
-        r"(" + _PROVINCE_SUFFIX + "|" + _CITY_SUFFIX + ")",
-        text,
-    ):
-        code = places[match.group(1)]
-        suffix = match.group(2)
-        is_province_name = code % 10000 == 0
-        if is_province_name or str(code)[:2] in _MUNICIPALITIES:
+    # Find the scope words first (cheap), then the place name just before each one.
+    for match in _SCOPE_WORD_RE.finditer(text):
+        window = text[max(0, match.start() - 12) : match.start()]
+        names = pattern.findall(window)
+        if not names:
+            continue
+        name = names[-1]
+        if not re.search(re.escape(name) + r"\s*(?:省|市)?\s*$", window):
+            continue  # the place must touch the scope word (覆盖四川各地市, not 四川企业在杭州本地)
+        code = places[name]
+        if code % 10000 == 0 or str(code)[:2] in _MUNICIPALITIES:
             return SCOPE_PROVINCE, code // 10000 * 10000
-        del suffix  # a city named with any suffix (市内, 本地, 全境) scopes the city
         return SCOPE_CITY, code
     if region:
         if re.search(r"全省|省内", text):
@@ -268,9 +282,13 @@ def service_area(text: str, region: int, *, local_service: bool = False) -> tupl
 
 
 def outside_scope(levels: np.ndarray, codes: np.ndarray, regions: np.ndarray) -> np.ndarray:
-    """Return True where a region (known) lies outside a province or city scope."""
+    """Return True where a known region lies outside the *province* of a province or city scope (hard)."""
     known = regions > 0
-    province_out = (levels == SCOPE_PROVINCE) & (codes // 10000 != regions // 10000)
-    city_out = (levels == SCOPE_CITY) & (regions % 10000 != 0) & (codes // 100 != regions // 100)
-    city_out |= (levels == SCOPE_CITY) & (codes // 10000 != regions // 10000)
-    return known & (province_out | city_out)
+    scoped = (levels == SCOPE_PROVINCE) | (levels == SCOPE_CITY)
+    return known & scoped & (codes // 10000 != regions // 10000)
+
+
+def outside_city(levels: np.ndarray, codes: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """Return True where a known region is in the scope's province but not in its city (soft)."""
+    known = (regions > 0) & (regions % 10000 != 0)
+    return known & (levels == SCOPE_CITY) & (codes // 10000 == regions // 10000) & (codes // 100 != regions // 100)

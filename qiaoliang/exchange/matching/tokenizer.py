@@ -28,6 +28,7 @@ _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _WORD_RE = re.compile(r"[\u4e00-\u9fffa-z0-9]")
 _ALNUM_RE = re.compile(r"^[a-z0-9][a-z0-9.+\-]*$")
 _ALNUM_PARTS_RE = re.compile(r"[a-z]+|[0-9]+")
+_MIXED_RE = re.compile(r"[a-z][a-z0-9]*[0-9][a-z0-9]*|[a-z]{2,}(?=[\u4e00-\u9fff])")
 
 
 def _read_lines(name: str) -> list[str]:
@@ -67,7 +68,7 @@ class Tokenizer:
                 if alias and alias != canonical:
                     self.synonyms[alias] = canonical
         words = _read_lines("user_dict.txt") + list(user_words or [])
-        words += [w for w in (*self.synonyms, *self.synonyms.values()) if _CJK_RE.search(w)]
+        words += [w for w in (*self.synonyms, *self.synonyms.values()) if _CJK_RE.search(w) and w.isalpha()]
         for word in words:
             if len(word) >= 2:
                 self._jieba.add_word(word, 2000, "n")
@@ -82,7 +83,10 @@ class Tokenizer:
 
     def tokenize(self, value: str | None) -> list[str]:
         """Return the terms of a text, in order, with repeats (term frequency matters)."""
-        text = clean_text(value)
+        return self.tokenize_clean(clean_text(value))
+
+    def tokenize_clean(self, text: str) -> list[str]:
+        """Tokenise a text already passed through `clean_text`."""
         if not text:
             return []
         terms: list[str] = []
@@ -92,10 +96,10 @@ class Tokenizer:
                 continue
             if _CJK_RE.search(token):
                 found = [token]
+                if _MIXED_RE.search(token):  # kn95口罩 → also kn95 and 口罩
+                    found.extend(part for part in _MIXED_RE.findall(token) if len(part) >= 2 and not part.isdigit())
                 if len(token) >= 5:  # search mode only yields 2- and 3-character parts; add 4-character ones
-                    found.extend(
-                        token[i : i + 4] for i in range(len(token) - 3) if self._has_word(token[i : i + 4])
-                    )
+                    found.extend(token[i : i + 4] for i in range(len(token) - 3) if self._has_word(token[i : i + 4]))
             elif _ALNUM_RE.match(token) and not token.isdigit():
                 # Bare numbers are quantities and prices; digits inside codes (sbr1502, n95) are kept.
                 found = [token] if len(token) >= 2 else []

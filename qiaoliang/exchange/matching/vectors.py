@@ -152,7 +152,7 @@ class VectorIndex:
         """Tell whether searches go through the HNSW graph."""
         return self._ann is not None
 
-    def build_ann(self, *, connectivity: int = 16, expansion_add: int = 64, threads: int = 0) -> None:
+    def build_ann(self, *, connectivity: int = 12, expansion_add: int = 48, threads: int = 0) -> None:
         """Build the HNSW graph over all stored vectors."""
         from usearch.index import Index
 
@@ -180,7 +180,10 @@ class VectorIndex:
         return self.matrix[: self.n_slots] @ query
 
     def top(
-        self, query: np.ndarray, k: int, eligible: Callable[[np.ndarray], np.ndarray] | None = None
+        self,
+        query: np.ndarray,
+        k: int,
+        eligible: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return the best k (slots, similarities) among eligible slots, best first."""
         if not self.count or k <= 0:
@@ -189,11 +192,14 @@ class VectorIndex:
         if self._ann is not None:
             # The graph returns neighbours regardless of the hard rules: ask for `oversample` × k and
             # filter; only when almost nothing survives (a very selective filter) scan exactly.
-            matches = self._ann.search(query, min(k * self.oversample, self.count))
-            slots = np.asarray(matches.keys, dtype=np.int64)
-            slots = slots[slots < self.n_slots]
-            if eligible is not None and len(slots):
-                slots = slots[eligible(slots)]
+            for factor in (self.oversample, self.oversample * 8):  # a selective filter gets a wider search
+                matches = self._ann.search(query, min(k * factor, self.count))
+                slots = np.asarray(matches.keys, dtype=np.int64)
+                slots = slots[slots < self.n_slots]
+                if eligible is not None and len(slots):
+                    slots = slots[eligible(slots)]
+                if len(slots) >= min(k, 10):
+                    break
             if len(slots) >= min(k, 10):
                 slots = slots[:k]
                 sims = self.similarities(query, slots)
@@ -204,17 +210,19 @@ class VectorIndex:
         from usearch.index import MetricKind
         from usearch.index import search as exact_search
 
-        want = min(self.n_slots, max(k * 8, 1024))
+        want = min(self.n_slots, max(k * 4, 512))
         found = exact_search(self.matrix[: self.n_slots], query, want, MetricKind.IP, exact=True, threads=1)
         slots = np.asarray(found.keys, dtype=np.int64)
-        slots = slots[self.present[slots]]
+        sims = 1.0 - np.asarray(found.distances, dtype=np.float32)  # inner-product distance is 1 − dot
+        keep = self.present[slots]
         if eligible is not None and len(slots):
-            slots = slots[eligible(slots)]
+            keep[keep] = eligible(slots[keep])
+        slots, sims = slots[keep], sims[keep]
         if len(slots) < min(k, 10) and want < self.n_slots:  # a very selective filter: scan everything
             slots = np.flatnonzero(self.present[: self.n_slots])
             if eligible is not None and len(slots):
                 slots = slots[eligible(slots)]
-        sims = self.similarities(query, slots)
+            sims = self.similarities(query, slots)
         if len(slots) > k:
             part = np.argpartition(-sims, k - 1)[:k]
             slots, sims = slots[part], sims[part]

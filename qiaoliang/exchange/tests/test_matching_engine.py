@@ -61,7 +61,9 @@ def test_same_direction_is_never_returned(engine):
 
 
 def test_expired_and_closed_listings_are_never_returned(engine):
-    engine.update(offer("O1", "供应顺丁橡胶BR9000", "长期供应顺丁橡胶", industry_code="2652", valid_until=date(2025, 12, 31)))
+    engine.update(
+        offer("O1", "供应顺丁橡胶BR9000", "长期供应顺丁橡胶", industry_code="2652", valid_until=date(2025, 12, 31))
+    )
     engine.update(offer("O6", "供应丁苯橡胶SBR1502", "现货", industry_code="5169", is_open=False))
     for ranker in ("hybrid", "bm25", "embedding", "rrf", "exact"):
         found = ids(engine.match_id("N1", top_n=20, ranker=ranker))
@@ -97,7 +99,7 @@ def test_rubber_to_tyre_pair_has_an_industry_chain_reason(engine):
     assert chain
     assert chain[0].params["upstream"] == "合成橡胶制造"
     assert chain[0].params["downstream"] == "轮胎制造"
-    shared = [r for r in results[0].reasons if r.code == "shared_terms"][0]
+    shared = next(r for r in results[0].reasons if r.code == "shared_terms")
     assert "顺丁橡胶" in shared.params["terms"]
 
 
@@ -212,3 +214,26 @@ def test_bm25_remove_and_compact_keep_scores():
     after = index.score({"口罩": 1.0})
     assert before[0].tolist() == after[0].tolist()
     assert np.allclose(before[1], after[1])
+
+
+def test_matches_stay_consistent_while_a_background_thread_updates(engine):
+    import threading
+
+    errors = []
+
+    def writer():
+        try:
+            for i in range(200):
+                engine.update(offer("W1", f"供应顺丁橡胶 第{i}批", "轮胎用", industry_code="2652"))
+                if i % 10 == 0:
+                    engine.remove("W1")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    for _ in range(100):
+        for result in engine.match_id("N1"):
+            assert engine.get(result.listing_id) is None or engine.get(result.listing_id).direction == "offer"
+    thread.join()
+    assert errors == []

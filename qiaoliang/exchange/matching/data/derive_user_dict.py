@@ -1,10 +1,16 @@
-import csv, re
+import csv
+import re
+
 words = set()
+
+
 def add(w):
     w = w.strip()
     w = re.sub(r"^(其他|未列明|其它)", "", w)
     if 2 <= len(w) <= 8 and re.fullmatch(r"[\u4e00-\u9fff]+", w):
         words.add(w)
+
+
 with open("/work/shared/data/kag-supplychain/Product.csv", encoding="utf-8") as f:
     for row in csv.DictReader(f):
         for path in [row["id"], *row["hasSupplyChain"].split(",")]:
