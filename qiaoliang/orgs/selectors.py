@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
 from qiaoliang.core.text import compact_text, is_pinyin_query, query_grams
@@ -58,20 +58,30 @@ def _prefix(field: str, prefix: str) -> Q:
 
 
 def _contains_name(queryset: QuerySet[Enterprise], query: str) -> QuerySet[Enterprise]:
-    """Substring search on the normalised name, narrowed first by the character-pair index."""
+    """Substring search on the normalised name, narrowed first by the character-pair index.
+
+    For a query of one or two characters the pair index is exact, so no substring check follows.
+    """
     grams = query_grams(query)[:8]
+    exact = len(query) <= 2 and len(grams) == 1
     if grams and connection.vendor == "sqlite":
         match = " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
         queryset = queryset.filter(
             pk__in=RawSQL("SELECT rowid FROM orgs_enterprise_grams WHERE orgs_enterprise_grams MATCH %s", (match,))
         )
     elif grams and connection.vendor == "postgresql":
-        queryset = queryset.filter(
-            pk__in=RawSQL(
-                "SELECT id FROM orgs_enterprise WHERE string_to_array(name_grams, ' ') @> %s::text[]", (grams,)
+        # A condition on the row itself (not a sub-select) lets the planner choose between the GIN index
+        # (rare pairs) and walking the pinyin index in order (common pairs such as 科技).
+        queryset = queryset.alias(
+            has_grams=RawSQL(
+                'string_to_array("orgs_enterprise"."name_grams", \' \') @> %s::text[]',
+                (grams,),
+                output_field=BooleanField(),
             )
-        )
-    return queryset.filter(name_search__contains=query)
+        ).filter(has_grams=True)
+    else:
+        exact = False
+    return queryset if exact else queryset.filter(name_search__contains=query)
 
 
 def search_enterprises(queryset: QuerySet[Enterprise], q: str) -> Any:
