@@ -44,6 +44,9 @@ LISTING_TRANSITIONS: dict[str, set[str]] = {
     S.EXPIRED: {S.PENDING, S.PUBLISHED, S.CLOSED},
     S.CLOSED: set(),
 }
+# Moves the system makes (an edit sends a published listing back to review; the expiry command), never
+# offered as a button and refused when asked for directly.
+SYSTEM_MOVES = {(S.PUBLISHED, S.PENDING), (S.PUBLISHED, S.EXPIRED)}
 # Moves that need the reviewer's right rather than the poster's.
 REVIEW_MOVES = {(S.PENDING, S.PUBLISHED), (S.PENDING, S.REJECTED), (S.DRAFT, S.PUBLISHED), (S.EXPIRED, S.PUBLISHED)}
 
@@ -75,8 +78,10 @@ MAX_ATTACHMENTS = 5
 
 
 def can_transition_listing(listing: Listing, to_status: str) -> bool:
-    """Tell whether the table allows the move (templates ask this before showing a button)."""
-    return to_status in LISTING_TRANSITIONS.get(listing.status, set())
+    """Tell whether a user may ask for the move (templates ask this before showing a button)."""
+    return to_status in LISTING_TRANSITIONS.get(listing.status, set()) and (
+        (listing.status, to_status) not in SYSTEM_MOVES
+    )
 
 
 def can_transition_match(match: Match, to_status: str) -> bool:
@@ -254,6 +259,12 @@ def transition_listing(
             code="transition",
         )
     if check_permission:
+        if (from_status, to_status) in SYSTEM_MOVES:
+            raise DomainError(
+                _("A listing that is %(from)s cannot become %(to)s.")
+                % {"from": listing.get_status_display(), "to": S(to_status).label},
+                code="transition",
+            )
         needs_review_right = (from_status, to_status) in REVIEW_MOVES
         allowed = _is_reviewer(actor, listing) if needs_review_right else (
             Listing.objects.for_user(actor, CHANGE).filter(pk=listing.pk).exists() or _is_reviewer(actor, listing)
@@ -504,3 +515,34 @@ def contact_person_for(listing: Listing) -> Person | None:
     if listing.contact_person_id:
         return listing.contact_person
     return Person.objects.filter(enterprise_id=listing.enterprise_id, is_primary_contact=True).first()
+
+
+# --- web UI helpers (added with the exchange web pages) --------------------------------------
+
+
+@transaction.atomic
+def contact_match(
+    *, actor: Any, listing: Listing, other: Listing, score: float = 0.0, reasons: list[dict[str, Any]] | None = None
+) -> Match:
+    """Record that one side contacted a ranked match: store the pair if new, then move it to contacted."""
+    need, offer = _pair(listing, other)
+    if need.enterprise_id == offer.enterprise_id:
+        raise DomainError(_("An enterprise cannot be matched with itself."), code="same_enterprise")
+    if not Listing.objects.for_user(actor, CHANGE).filter(pk=listing.pk).exists():
+        raise NotAllowedError(_("You may not change this match."), code="forbidden")
+    match, _created = Match.objects.get_or_create(
+        need=need, offer=offer, defaults={"score": score, "reasons": reasons or []}
+    )
+    if match.status == M.SUGGESTED:
+        match = transition_match(actor=actor, match=match, to_status=M.CONTACTED)
+    return match
+
+
+def mark_notifications_read(*, user: Any, ids: list[int] | None = None) -> int:
+    """Mark the user's unread notifications (all, or those ids) as read; return how many changed."""
+    from qiaoliang.exchange.models import Notification
+
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())
