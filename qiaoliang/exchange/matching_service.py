@@ -49,6 +49,7 @@ def _float(value: Decimal | None) -> float | None:
 
 def to_doc(row: Any) -> ListingDoc:
     """Return the engine's view of a listing (a model instance or a values() dict)."""
+
     def get(name: str) -> Any:
         return row[name] if isinstance(row, dict) else getattr(row, name)
 

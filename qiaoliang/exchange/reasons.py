@@ -77,7 +77,7 @@ def describe(code: str, params: Mapping[str, Any]) -> str:
             "downstream": params.get("downstream") or params.get("downstream_code") or "?",
         }
     if code == "same_industry":
-        return _("Same industry: %(name)s") % {"name": params.get("name") or params.get("code") or "?"}
+        return _("Same industry: %(name)s") % {"name": params.get("name") or params.get("industry_code") or "?"}
     if code == "same_region":
         return _("Same district or county: %(name)s") % {"name": params.get("name") or ""}
     if code == "same_city":

@@ -184,7 +184,7 @@ class BM25Index:
             totals = np.bincount(inverse, weights=contributions).astype(np.float32)
         else:
             dense = np.bincount(slots, weights=contributions, minlength=self.n_slots)
-            unique = np.flatnonzero(dense)
+            unique = np.flatnonzero(dense)  # type: ignore[assignment]
             totals = dense[unique].astype(np.float32)
         mask = self._alive[unique]
         if eligible is not None:

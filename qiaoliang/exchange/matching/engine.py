@@ -490,13 +490,13 @@ class MatchingEngine:
             slots = slots[eligible(slots)] if len(slots) else slots
             bm_slots, bm_scores = _sorted(*side.bm25.score(query.weights, eligible))
             if has_vector:
-                em_slots, em_sims = _sorted(slots, side.vectors.all_similarities(query.vector)[slots])
+                em_slots, em_sims = _sorted(slots, side.vectors.all_similarities(query.vector)[slots])  # type: ignore[arg-type]
             return bm_slots, bm_scores, em_slots, em_sims, slots
         k = p.candidates if ranker in ("hybrid", "rrf") else top_n
         if ranker in ("hybrid", "rrf", "bm25"):
             bm_slots, bm_scores = side.bm25.top(query.weights, k, eligible)
         if ranker in ("hybrid", "rrf", "embedding") and has_vector:
-            em_slots, em_sims = side.vectors.top(query.vector, k, eligible)
+            em_slots, em_sims = side.vectors.top(query.vector, k, eligible)  # type: ignore[arg-type]
         return bm_slots, bm_scores, em_slots, em_sims, np.union1d(bm_slots, em_slots).astype(np.int64)
 
     def _rank(
@@ -538,14 +538,14 @@ class MatchingEngine:
         n = min(top_n, len(cand))
         part = np.argpartition(-score, n - 1)[:n] if len(cand) > n else np.arange(len(cand))
         order = part[np.lexsort((cand[part], -score[part]))]
-        sims = side.vectors.similarities(query.vector, cand[order]) if has_vector else None
+        sims = side.vectors.similarities(query.vector, cand[order]) if has_vector else None  # type: ignore[arg-type]
         results = []
         for rank, i in enumerate(order.tolist()):
             slot = int(cand[i])
             display = float(np.clip(score[i] / score_max, 0.0, 1.0)) if score_max > 0 else 0.0
             similarity = None if sims is None else float(sims[rank])
             reasons = self._reasons(side, query, slot, i, signals, similarity)
-            results.append(MatchResult(listing_id=side.ids[slot], score=display, reasons=reasons))
+            results.append(MatchResult(listing_id=side.ids[slot], score=display, reasons=reasons))  # type: ignore[arg-type]
         return results
 
     def _signals(self, side: _Side, query: _Query, cand: np.ndarray) -> dict[str, np.ndarray]:
@@ -624,14 +624,18 @@ class MatchingEngine:
             reasons.append(Reason("industry_chain", _chain_params(up.industry_code, down.industry_code)))
         elif signals["same_industry"][i]:
             code = other.industry_code.lstrip("ABCDEFGHIJKLMNOPQRST")
-            reasons.append(Reason("same_industry", {"code": code, "name": rules.industry_names().get(code, code)}))
+            reasons.append(
+                Reason("same_industry", {"industry_code": code, "name": rules.industry_names().get(code, code)})
+            )
         level = int(signals["region"][i])
         if level:
-            code = rules.region_int(other.region_code)
-            code = code if level == 3 else (code // 100 * 100 if level == 2 else code // 10000 * 10000)
-            name = rules.region_names().get(code, str(code))
+            region = rules.region_int(other.region_code)
+            region = region if level == 3 else (region // 100 * 100 if level == 2 else region // 10000 * 10000)
+            name = rules.region_names().get(region, str(region))
             reasons.append(
-                Reason(("", "same_province", "same_city", "same_region")[level], {"code": str(code), "name": name})
+                Reason(
+                    ("", "same_province", "same_city", "same_region")[level], {"region_code": str(region), "name": name}
+                )
             )
         if signals["price"][i] > 0:
             need, offer = (query.doc, other) if query.doc.direction == "need" else (other, query.doc)
@@ -713,7 +717,7 @@ class MatchingEngine:
             side.bm25 = BM25Index.load(directory / f"{direction}.bm25.npz")
             for slot in range(side.n_slots):
                 if side.ids[slot] is not None:
-                    doc = engine._docs[side.ids[slot]]
+                    doc = engine._docs[side.ids[slot]]  # type: ignore[index]
                     local = rules.is_local_service(doc.category, side.bm25.doc_terms(slot))
                     side.cols["local"][slot] = local
                     side.cols["scope_level"][slot], side.cols["scope_code"][slot] = engine._scope(doc, local)

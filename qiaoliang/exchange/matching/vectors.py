@@ -167,7 +167,7 @@ class VectorIndex:
         slots = np.flatnonzero(self.present[: self.n_slots])
         if len(slots):
             index.add(slots, self.matrix[slots], threads=threads)
-        self._ann = index
+        self._ann = index  # type: ignore[assignment]
 
     def similarities(self, query: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """Return cosine similarities of the query with the given slots (exact)."""
@@ -249,6 +249,6 @@ class VectorIndex:
         if ann_path.exists():
             from usearch.index import Index
 
-            self._ann = Index.restore(str(ann_path))
+            self._ann = Index.restore(str(ann_path))  # type: ignore[assignment]
         elif self.count > self.exact_threshold:
             self.build_ann()

@@ -1,7 +1,7 @@
 import csv
 import re
 
-words = set()
+words: set[str] = set()
 
 
 def add(w):
