@@ -29,7 +29,8 @@ demo: install var ## set up, migrate, load demo data and serve http://127.0.0.1:
 
 test: install var ## the whole suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL)
 	if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
-	$(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile -q -m 'not transactional' $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m transactional $(PYTEST_ARGS)
 
 lint: install ## ruff, format, mypy, Django checks, migrations, translations
 	$(PY) -m ruff check .

@@ -109,3 +109,15 @@ def world(db: Any) -> World:
         provider=make_user("provider", Role.SERVICE_PROVIDER),
         outsider=make_user("outsider"),
     )
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Mark tests that commit (live server, races) as `transactional`.
+
+    They end by flushing the database, which also empties the reference tables that the migrations load;
+    `make test` therefore runs them in a second, serial pass after the others.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction"):
+            item.add_marker(pytest.mark.transactional)

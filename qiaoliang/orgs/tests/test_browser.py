@@ -103,9 +103,11 @@ def test_secretary_logs_in_with_mobile_searches_and_imports_a_roster(
     ])  # fmt: skip
     page.goto(f"{base}/orgs/roster/import/")
     page.set_input_files("input[type=file]", str(bad))
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=北京坏码有限公司")
-    assert "统一社会信用代码" in page.inner_text("main")
+    page.click("main form[enctype] button[type=submit]")
+    page.wait_for_selector("#roster-errors")
+    cells = page.locator("#roster-errors tbody tr").first.locator("td").all_inner_texts()
+    assert cells[:2] == ["3", "统一社会信用代码"]  # Excel row 3 (the second data row), the column
+    assert "校验码" in cells[2]
     assert page.locator("button[value=confirm]").count() == 0
     page.screenshot(path=str(SHOTS / f"import-errors-{width}.png"), full_page=True)
 
@@ -115,7 +117,7 @@ def test_secretary_logs_in_with_mobile_searches_and_imports_a_roster(
     ])  # fmt: skip
     page.goto(f"{base}/orgs/roster/import/")
     page.set_input_files("input[type=file]", str(good))
-    page.click("button[type=submit]")
+    page.click("main form[enctype] button[type=submit]")
     page.wait_for_selector("button[value=confirm]")
     page.screenshot(path=str(SHOTS / f"import-preview-{width}.png"), full_page=True)
     page.click("button[value=confirm]")
