@@ -32,7 +32,7 @@ test: install var ## the whole suite (SQLite by default; DATABASE_URL=postgres:/
 	$(PY) -m pytest -n 2 --dist loadfile -q -m 'not transactional' $(PYTEST_ARGS)
 	$(PY) -m pytest -q -m transactional $(PYTEST_ARGS)
 
-lint: install ## ruff, format, mypy, Django checks, migrations, translations
+lint: install var ## ruff, format, mypy, Django checks, migrations, translations
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy qiaoliang
