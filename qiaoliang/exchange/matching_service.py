@@ -248,6 +248,11 @@ def refresh_listing(listing_id: int) -> int:
     with transaction.atomic():
         created = services.record_suggestions(listing=listing, results=results)
     notify_score = float(getattr(settings, "MATCH_NOTIFY_SCORE", 0.6))
+    if listing.direction == "need" and is_on_emergency_board(listing):
+        # An urgent need on an open emergency board is broadcast to every enterprise whose offer fits it.
+        notify_score = 0.0
+        if not listing.is_urgent:
+            Listing.objects.filter(pk=listing.pk).update(is_urgent=True)
     for match in created:
         if match.score >= notify_score:
             transaction.on_commit(partial(notify_new_match.enqueue, match.pk))
@@ -261,3 +266,10 @@ def rebuild_engine() -> MatchingEngine:
     with _state_lock:
         _engine, _synced_at = engine, synced
     return engine
+
+
+def is_on_emergency_board(listing: Listing) -> bool:
+    """Tell whether an emergency board is open for the listing's category."""
+    from qiaoliang.exchange.models import EmergencyBoard
+
+    return EmergencyBoard.objects.filter(category=listing.category, is_active=True).exists()

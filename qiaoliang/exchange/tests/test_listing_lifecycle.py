@@ -142,3 +142,23 @@ def test_same_direction_cannot_be_matched(world):
     b = make_listing(world, enterprise=world.e2, publish=True)
     with pytest.raises(DomainError):
         services.introduce(actor=world.staff, need=a, offer=b)
+
+
+def test_a_need_on_an_open_emergency_board_is_broadcast_to_fitting_offers(
+    world, settings, django_capture_on_commit_callbacks
+):
+    from qiaoliang.accounts.models import Role, RoleAssignment
+    from qiaoliang.exchange.models import Notification
+
+    settings.MATCH_NOTIFY_SCORE = 1.01  # no ordinary match would be notified
+    e2_contact = world.outsider
+    RoleAssignment.objects.create(user=e2_contact, role=Role.ENTERPRISE_CONTACT, enterprise=world.e2)
+    services.open_emergency_board(actor=world.staff, name="抗疫物资产销对接", category="material", keywords="口罩")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_listing(world, enterprise=world.e2, direction="offer", title="供应一次性医用口罩", publish=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        need = make_listing(world, title="急需医用口罩十万只", publish=True)
+    need.refresh_from_db()
+    assert need.is_urgent is True
+    assert Notification.objects.filter(user=e2_contact, match__need=need).count() == 1
+    assert Notification.objects.filter(user=world.contact, match__need=need).count() == 1
