@@ -144,3 +144,10 @@ def test_logout_requires_post(client, world):
     assert client.get(reverse("accounts:logout")).status_code == 405
     assert client.post(reverse("accounts:logout")).status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_pages_are_chinese_even_for_an_english_browser_until_english_is_chosen(client, world):
+    page = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in page.content.decode()
+    client.cookies["django_language"] = "en"
+    assert '<html lang="en">' in client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
