@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +21,45 @@ from qiaoliang.orgs.models import Department, Enterprise, Organization, Zone
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+BROWSER_SHOTS = Path(os.environ.get("BROWSER_SHOTS", "var/screenshots"))
+needs_chromium = pytest.mark.skipif(
+    not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists(), reason="Chromium not installed"
+)
+
+
+@pytest.fixture
+def browser_page(request: Any) -> Iterator[Any]:
+    """Yield a Playwright page in Debian's Chromium; parametrize indirectly with the viewport width."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+    from playwright.sync_api import sync_playwright
+
+    width = getattr(request, "param", 1366)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def browser_log_in(page: Any, base: str, username: str, password: str = "correct-horse-battery") -> None:
+    """Log in through the login form and wait for the dashboard."""
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
 
 
 def make_uscc(serial: int, region: str = "110105") -> str:

@@ -12,17 +12,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from qiaoliang.core import htmx
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
 from qiaoliang.core.permissions import CHANGE, can, get_for_user, get_scope
 from qiaoliang.exchange import matching_service, selectors, services
@@ -62,21 +60,6 @@ MATCH_ACTIONS: dict[str, tuple[Any, str]] = {
     M.DEAL: (gettext_lazy("Record a deal"), "success"),
     M.DECLINED: (gettext_lazy("Decline"), "outline-danger"),
 }
-
-
-def _paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def _wants_partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
-
-
-def _render_list(request: HttpRequest, template: str, partial: str, context: dict[str, Any]) -> HttpResponse:
-    response = render(request, partial if _wants_partial(request) else template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -128,15 +111,15 @@ def board(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     _require_role(user)
     filters = BoardFilters.from_mapping(request.GET)
-    page = _paginate(request, selectors.board_listings(user, filters))
+    page = htmx.paginate(request, selectors.board_listings(user, filters), PAGE_SIZE)
     listings = list(page.object_list)
     selectors.attach_contacts(user, listings)
     context: dict[str, Any] = {"page": page, "listings": listings, "filters": filters}
-    if not _wants_partial(request):
+    if not htmx.wants_partial(request):
         organizations = list(Organization.objects.for_user(user, "view").only("pk", "name", "short_name", "depth"))
         context["form"] = BoardFilterForm(request.GET or None, organizations=organizations)
         context["has_filters"] = bool(filters.as_query())
-    return _render_list(request, "exchange/board.html", "exchange/partials/board_results.html", context)
+    return htmx.render_list(request, "exchange/board.html", "exchange/partials/board_results.html", context)
 
 
 # --- my listings, create, edit ------------------------------------------------------------
@@ -149,9 +132,9 @@ def my_listings(request: HttpRequest) -> HttpResponse:
     _require_role(user)
     status = request.GET.get("status", "")
     status = status if status in S.values else ""
-    page = _paginate(request, selectors.my_listings(user, status))
+    page = htmx.paginate(request, selectors.my_listings(user, status), PAGE_SIZE)
     context = {"page": page, "listings": list(page.object_list), "status": status, "statuses": S.choices}
-    return _render_list(request, "exchange/mine.html", "exchange/partials/mine_results.html", context)
+    return htmx.render_list(request, "exchange/mine.html", "exchange/partials/mine_results.html", context)
 
 
 @login_required
@@ -254,7 +237,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not selectors.may_review_any(user):
         raise PermissionDenied
-    page = _paginate(request, selectors.review_queue(user))
+    page = htmx.paginate(request, selectors.review_queue(user), PAGE_SIZE)
     return render(request, "exchange/review.html", {"page": page, "listings": list(page.object_list)})
 
 
@@ -305,7 +288,9 @@ def listing_matches(request: HttpRequest, pk: int) -> HttpResponse:
         for other, result in ranked
     ]
     context = {"listing": listing, "rows": rows, "may_contact": can(user, CHANGE, listing)}
-    template = "exchange/partials/listing_matches.html" if _wants_partial(request) else "exchange/listing_matches.html"
+    template = (
+        "exchange/partials/listing_matches.html" if htmx.wants_partial(request) else "exchange/listing_matches.html"
+    )
     return render(request, template, context)
 
 
@@ -341,9 +326,9 @@ def match_list(request: HttpRequest) -> HttpResponse:
     _require_role(user)
     status = request.GET.get("status", "")
     status = status if status in M.values else ""
-    page = _paginate(request, selectors.match_list(user, status))
+    page = htmx.paginate(request, selectors.match_list(user, status), PAGE_SIZE)
     context = {"page": page, "matches": list(page.object_list), "status": status, "statuses": M.choices}
-    return _render_list(request, "exchange/matches.html", "exchange/partials/match_results.html", context)
+    return htmx.render_list(request, "exchange/matches.html", "exchange/partials/match_results.html", context)
 
 
 def _match_context(user: Any, match: Match, form: MatchStatusForm | None = None) -> dict[str, Any]:
@@ -491,10 +476,10 @@ def emergency_board(request: HttpRequest, pk: int) -> HttpResponse:
         "declarations": list(selectors.capacity_declarations(user, board_obj)[:200]),
         "is_staff_view": selectors.may_review_any(user),
     }
-    if _wants_partial(request):
-        return _render_list(request, "", "exchange/partials/emergency_live.html", context)
+    if htmx.wants_partial(request):
+        return htmx.render_list(request, "", "exchange/partials/emergency_live.html", context)
     context["form"] = form if board_obj.is_active and enterprises.exists() else None
-    return _render_list(request, "exchange/emergency_board.html", "", context)
+    return htmx.render_list(request, "exchange/emergency_board.html", "", context)
 
 
 # --- notifications and statistics ------------------------------------------------------------------
@@ -509,7 +494,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
         ids = None if which == "all" else ([int(which)] if which.isdigit() else [])
         services.mark_notifications_read(user=user, ids=ids)
         return redirect(_next_url(request, reverse("exchange:notifications")))
-    page = _paginate(request, selectors.notifications(user))
+    page = htmx.paginate(request, selectors.notifications(user), PAGE_SIZE)
     return render(request, "exchange/notifications.html", {"page": page, "notifications": list(page.object_list)})
 
 

@@ -12,16 +12,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from qiaoliang.core import audit
+from qiaoliang.core import audit, htmx
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.permissions import can, get_for_user, get_scope
 from qiaoliang.core.text import compact_text, is_pinyin_query, to_simplified
@@ -36,24 +34,6 @@ from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, 
 from qiaoliang.orgs.selectors import DirectoryFilters
 
 PAGE_SIZE = 50
-
-
-# Member levels from the highest (会长单位) down; the stored values do not sort that way.
-def _paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def _wants_partial(request: HttpRequest) -> bool:
-    """Tell whether htmx asked for the results partial (a history restore needs the whole page)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
-
-
-def _render_list(request: HttpRequest, template: str, partial: str, context: dict[str, Any]) -> HttpResponse:
-    """Render the whole page, or only its results partial for htmx; caches must keep both apart."""
-    response = render(request, partial if _wants_partial(request) else template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _page_ids(objects: Iterable[Any]) -> list[int]:
@@ -81,10 +61,10 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show an organisation: details, breadcrumbs, posts, zones, partnerships and members."""
     user: Any = request.user
     organization = get_for_user(Organization.objects.select_related("region"), user, "view", pk=pk)
-    members = _paginate(request, selectors.organization_members(user, organization))
+    members = htmx.paginate(request, selectors.organization_members(user, organization), PAGE_SIZE)
     context: dict[str, Any] = {"organization": organization, "members": members}
-    if _wants_partial(request):
-        return _render_list(request, "", "orgs/partials/organization_members.html", context)
+    if htmx.wants_partial(request):
+        return htmx.render_list(request, "", "orgs/partials/organization_members.html", context)
     visible = Organization.objects.for_user(user, "view")
     context.update(
         ancestors=list(visible.filter(pk__in=organization.ancestor_ids()[:-1]).order_by("path")),
@@ -94,7 +74,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         partnerships=list(organization.partnerships.all()),
         may_change=can(user, "change", organization),
     )
-    return _render_list(request, "orgs/organization_detail.html", "", context)
+    return htmx.render_list(request, "orgs/organization_detail.html", "", context)
 
 
 @login_required
@@ -189,12 +169,12 @@ def directory(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     filters = DirectoryFilters.from_mapping(request.GET)
     queryset = selectors.with_primary_contact(selectors.with_memberships(selectors.enterprise_directory(user, filters)))
-    page = _paginate(request, queryset)
+    page = htmx.paginate(request, queryset, PAGE_SIZE)
     enterprises = list(page.object_list)
     scope = get_scope(user)
     organizations: list[Organization] = []
     visible_org_ids: set[int] | None = None
-    if not _wants_partial(request):
+    if not htmx.wants_partial(request):
         organizations = list(
             Organization.objects.for_user(user, "view").only("pk", "name", "short_name", "depth", "path")
         )
@@ -217,10 +197,10 @@ def directory(request: HttpRequest) -> HttpResponse:
         "export_url": f"{reverse('orgs:directory_export')}?{urlencode(filters.as_query())}",
         "may_create": scope.is_all or bool(scope.change_org_ids),
     }
-    if not _wants_partial(request):
+    if not htmx.wants_partial(request):
         context["form"] = DirectoryFilterForm(request.GET or None, organizations=organizations)
         context["has_filters"] = bool(filters.as_query())
-    return _render_list(request, "orgs/directory.html", "orgs/partials/directory_results.html", context)
+    return htmx.render_list(request, "orgs/directory.html", "orgs/partials/directory_results.html", context)
 
 
 # --- enterprises ----------------------------------------------------------------------
@@ -335,7 +315,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
     queryset = search_people(
         Person.objects.for_user(user, "view").select_related("enterprise").order_by("name_pinyin", "id"), q
     )
-    page = _paginate(request, queryset)
+    page = htmx.paginate(request, queryset, PAGE_SIZE)
     people = list(page.object_list)
     allowed = set(
         Person.objects.for_user(user, "view_personal").filter(pk__in=_page_ids(people)).values_list("pk", flat=True)
@@ -346,7 +326,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
     if shown:
         _record_personal_view("orgs.people.personal_data_viewed", user, people=shown)
     context = {"page": page, "people": people, "q": q}
-    return _render_list(request, "orgs/people_list.html", "orgs/partials/people_results.html", context)
+    return htmx.render_list(request, "orgs/people_list.html", "orgs/partials/people_results.html", context)
 
 
 @login_required

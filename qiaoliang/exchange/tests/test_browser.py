@@ -7,56 +7,21 @@ reasons, contacts it, records a deal, and the statistics count it — on a deskt
 from __future__ import annotations
 
 import datetime
-import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import World
+from conftest import BROWSER_SHOTS, World, browser_log_in, needs_chromium
 from qiaoliang.exchange import services
 from qiaoliang.exchange.models import Listing, Match
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SHOTS = Path(os.environ.get("BROWSER_SHOTS", "var/screenshots"))
+SHOTS = BROWSER_SHOTS
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists(), reason="Chromium not installed"),
+    needs_chromium,
 ]
-
-
-@pytest.fixture
-def browser_page(request: Any) -> Iterator[Any]:
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
-    from playwright.sync_api import sync_playwright
-
-    width = getattr(request, "param", 1366)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def shot(page: Any, name: str) -> None:
@@ -77,7 +42,7 @@ def test_contact_posts_an_offer_sees_matches_contacts_and_records_a_deal(
         valid_until=datetime.date.fromisoformat(valid_until), publish=True,
     )  # fmt: skip
 
-    log_in(page, base, "contact")
+    browser_log_in(page, base, "contact")
     page.goto(f"{base}/exchange/")
     page.wait_for_selector(f"[data-testid=listing-card][data-listing='{need.pk}']")
     shot(page, "board")

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
 
-from conftest import World, make_uscc
+from conftest import BROWSER_SHOTS, World, browser_log_in, make_uscc, needs_chromium
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SHOTS = Path(os.environ.get("BROWSER_SHOTS", "var/screenshots"))
+SHOTS = BROWSER_SHOTS
 HEADERS = [
     "企业名称",
     "统一社会信用代码",
@@ -33,30 +29,8 @@ HEADERS = [
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists(), reason="Chromium not installed"),
+    needs_chromium,
 ]
-
-
-@pytest.fixture
-def browser_page(request: Any) -> Iterator[Any]:
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
-    from playwright.sync_api import sync_playwright
-
-    width = getattr(request, "param", 1366)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
 
 
 def roster_file(path: Path, rows: list[list[Any]]) -> Path:
@@ -69,14 +43,6 @@ def roster_file(path: Path, rows: list[list[Any]]) -> Path:
     return path
 
 
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 @pytest.mark.parametrize("browser_page", [1366, 375], indirect=True, ids=["desktop", "phone"])
 def test_secretary_logs_in_with_mobile_searches_and_imports_a_roster(
     browser_page: Any, live_server: Any, world: World, tmp_path: Path
@@ -85,7 +51,7 @@ def test_secretary_logs_in_with_mobile_searches_and_imports_a_roster(
     width = page.viewport_size["width"]
     SHOTS.mkdir(parents=True, exist_ok=True)
 
-    log_in(page, base, "13700000002")  # the secretary of C1, by mobile number
+    browser_log_in(page, base, "13700000002")  # the secretary of C1, by mobile number
     assert page.locator("html").get_attribute("lang") == "zh-hans"
 
     page.goto(f"{base}/orgs/members/")
