@@ -17,7 +17,6 @@ picks the rows up by `updated_at` (`matching_service.sync`).
 from __future__ import annotations
 
 import datetime
-import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -39,8 +38,6 @@ from qiaoliang.exchange.search import index_tokens
 from qiaoliang.orgs import roster
 from qiaoliang.orgs.models import Enterprise, Membership, Organization
 from qiaoliang.orgs.roster import RowError
-
-logger = logging.getLogger(__name__)
 
 # The headers are part of the file format users fill in, so they are fixed Chinese text, not translated.
 USCC = "统一社会信用代码"
@@ -247,19 +244,7 @@ def _header_error(header_row: tuple[Any, ...] | None) -> tuple[str, dict[str, in
     """Return (error, {header: column index}); optional columns may be left out, unknown ones may not."""
     if header_row is None:
         return _("The workbook has no header row; the first row must hold the column names."), {}
-    positions: dict[str, int] = {}
-    unknown: list[str] = []
-    duplicated: list[str] = []
-    for index, value in enumerate(header_row):
-        header = roster._text(value).replace(" ", "").lstrip("*")
-        if not header:
-            continue
-        if header not in HEADERS:
-            unknown.append(header)
-        elif header in positions:
-            duplicated.append(header)
-        else:
-            positions[header] = index
+    positions, unknown, duplicated = roster.header_positions(header_row, HEADERS)
     missing = [header for header in REQUIRED_HEADERS if header not in positions]
     if missing:
         return _("These columns are missing: %(columns)s.") % {"columns": "、".join(missing)}, positions
@@ -281,16 +266,13 @@ def parse_sheet(file_obj: IO[bytes], file_name: str | None = None) -> SheetParse
     if result.file_error:
         return result
     vocabulary = _vocabulary()
-    for reader in (roster._fast_rows, roster._open_rows):
-        attempt = SheetParse(file_name=result.file_name)
-        rows = reader(file_obj)
-        try:
-            _parse_rows(rows, attempt, vocabulary)
-            return attempt
-        except Exception:  # a damaged workbook fails in many ways (zip, XML, key and value errors)
-            logger.info("Sheet %s could not be read by %s", result.file_name, reader.__name__, exc_info=True)
-        finally:
-            rows.close()
+    parsed = roster.read_sheet(
+        file_obj,
+        lambda: SheetParse(file_name=result.file_name),
+        lambda rows, attempt: _parse_rows(rows, attempt, vocabulary),
+    )
+    if parsed is not None:
+        return parsed
     result.file_error = _("The file could not be read as an Excel workbook; it may be damaged.")
     return result
 

@@ -14,9 +14,9 @@ import posixpath
 import re
 import unicodedata
 import zipfile
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -444,10 +444,15 @@ def _fast_rows(file_obj: IO[bytes]) -> Generator[tuple[int, tuple[Any, ...]], No
                     element.clear()
 
 
-def _header_error(header_row: tuple[Any, ...] | None) -> tuple[str, dict[str, int]]:
-    """Return (error, {header: column index}) for the first row of the sheet."""
-    if header_row is None:
-        return _("The workbook has no header row; use the roster template."), {}
+P = TypeVar("P")
+RowIterator = Generator[tuple[int, tuple[Any, ...]], None, None]
+
+
+def header_positions(header_row: tuple[Any, ...], known: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
+    """Return ({header: column index}, unknown headers, repeated headers) of a sheet's first row.
+
+    Spaces and a leading * (templates mark required columns that way) are ignored.
+    """
     positions: dict[str, int] = {}
     unknown: list[str] = []
     duplicated: list[str] = []
@@ -455,12 +460,41 @@ def _header_error(header_row: tuple[Any, ...] | None) -> tuple[str, dict[str, in
         header = _text(value).replace(" ", "").lstrip("*")
         if not header:
             continue
-        if header not in HEADERS:
+        if header not in known:
             unknown.append(header)
         elif header in positions:
             duplicated.append(header)
         else:
             positions[header] = index
+    return positions, unknown, duplicated
+
+
+def read_sheet(
+    file_obj: IO[bytes], new_result: Callable[[], P], parse_rows: Callable[[RowIterator, P], None]
+) -> P | None:
+    """Parse a workbook's rows with the fast reader, then openpyxl; None when neither can read it.
+
+    The streaming reader handles what Excel, WPS and openpyxl write; anything odd gets a second chance in
+    openpyxl. A damaged workbook fails in many ways (zip, XML, key and value errors), so any error moves on.
+    """
+    for reader in (_fast_rows, _open_rows):
+        attempt = new_result()
+        rows = reader(file_obj)
+        try:
+            parse_rows(rows, attempt)
+            return attempt
+        except Exception:
+            logger.info("Sheet could not be read by %s", reader.__name__, exc_info=True)
+        finally:
+            rows.close()
+    return None
+
+
+def _header_error(header_row: tuple[Any, ...] | None) -> tuple[str, dict[str, int]]:
+    """Return (error, {header: column index}) for the first row of the sheet."""
+    if header_row is None:
+        return _("The workbook has no header row; use the roster template."), {}
+    positions, unknown, duplicated = header_positions(header_row, HEADERS)
     missing = [header for header in HEADERS if header not in positions]
     if missing:
         return _("These columns are missing: %(columns)s. Use the roster template.") % {
@@ -503,17 +537,13 @@ def parse_roster(file_obj: IO[bytes], file_name: str | None = None) -> RosterPar
     if result.file_error:
         return result
     vocabulary = _vocabulary()
-    # The streaming reader handles what Excel, WPS and openpyxl write; anything odd gets a second chance in openpyxl.
-    for reader in (_fast_rows, _open_rows):
-        attempt = RosterParse(file_name=result.file_name)
-        rows = reader(file_obj)
-        try:
-            _parse_rows(rows, attempt, vocabulary)
-            return attempt
-        except Exception:  # a damaged workbook fails in many ways (zip, XML, key and value errors)
-            logger.info("Roster %s could not be read by %s", result.file_name, reader.__name__, exc_info=True)
-        finally:
-            rows.close()
+    parsed = read_sheet(
+        file_obj,
+        lambda: RosterParse(file_name=result.file_name),
+        lambda rows, attempt: _parse_rows(rows, attempt, vocabulary),
+    )
+    if parsed is not None:
+        return parsed
     result.file_error = _("The file could not be read as an Excel workbook; it may be damaged.")
     return result
 
