@@ -30,12 +30,13 @@ demo: install var ## set up, migrate, load demo data and serve http://127.0.0.1:
 test: install var ## the whole suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL)
 	if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
 	$(PY) -m pytest -n 2 --dist loadfile -q -m 'not transactional' $(PYTEST_ARGS)
-	$(PY) -m pytest -q -m transactional $(PYTEST_ARGS)
+	SQLITE_TEST_NAME=$${SQLITE_TEST_NAME:-var/test-transactional.sqlite3} $(PY) -m pytest -q -m transactional $(PYTEST_ARGS)
 
-lint: install var ## ruff, format, mypy, Django checks, migrations, translations
+lint: install var ## ruff, format, mypy, import contracts, Django checks, migrations, translations
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy qiaoliang
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) scripts/check_translations.py

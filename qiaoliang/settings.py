@@ -41,6 +41,17 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    """Return a decimal variable, failing loudly on garbage."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     """Return a comma-separated list variable."""
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
@@ -100,7 +111,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "qiaoliang.core.errors.DomainErrorMiddleware",
 ]
+CSRF_FAILURE_VIEW = "qiaoliang.core.errors.csrf_failure"
 
 ROOT_URLCONF = "qiaoliang.urls"
 WSGI_APPLICATION = "qiaoliang.wsgi.application"
@@ -166,6 +179,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count per account, whatever the spelling or the mobile number used (accounts.lockout).
+AXES_USERNAME_CALLABLE = "qiaoliang.accounts.lockout.canonical_username"
 AXES_LOCKOUT_CALLABLE = "qiaoliang.accounts.views.locked_out"
 AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_IP_HEADERS", "REMOTE_ADDR")
 AXES_VERBOSE = False
@@ -205,20 +220,46 @@ CACHES = {
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Qiaoliang <noreply@localhost>")
+# The site's address for links in e-mails, text messages and WeCom messages.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Text messages and WeCom group robots: console (the demo writes them to the log), locmem (tests), http.
+SMS_BACKEND = env_str("SMS_BACKEND", "console")
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
+WECOM_BACKEND = env_str("WECOM_BACKEND", "console")
+# One-time codes (password reset, mobile checks): lifetime, tries, and how often one number may ask.
+VERIFICATION_CODE_MINUTES = env_int("VERIFICATION_CODE_MINUTES", 10)
+VERIFICATION_CODE_ATTEMPTS = env_int("VERIFICATION_CODE_ATTEMPTS", 5)
+VERIFICATION_CODE_INTERVAL_SECONDS = env_int("VERIFICATION_CODE_INTERVAL_SECONDS", 60)
+VERIFICATION_CODES_PER_DAY = env_int("VERIFICATION_CODES_PER_DAY", 10)
 
-# Upload limits for roster imports (bytes).
+# Upload limits (bytes): imports (compressed and unpacked), attachments and licences.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 200) * 1024 * 1024
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 10) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Private files (attachments, licences) are served by the permission-checked views; in production the web
+# server sends the bytes (X-Accel-Redirect to an internal location that maps to MEDIA_ROOT).
+PRIVATE_FILES_ACCEL_PREFIX = env_str("PRIVATE_FILES_ACCEL_PREFIX", "/protected/" if IS_PRODUCTION else "")
+
+# Idempotency keys of API writes are kept this long (hours).
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
 
 # Background work (django-tasks): in-process by default; the database queue in production
 # (TASKS_BACKEND=django_tasks_db.DatabaseBackend, workers: `manage.py db_worker`).
-TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")}}
+TASKS_BACKEND = env_str("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
 
 # Resource exchange.
 MATCHING_INDEX_DIR = Path(env_str("MATCHING_INDEX_DIR", str(BASE_DIR / "var" / "matching")))
 MATCH_SUGGESTIONS = env_int("MATCH_SUGGESTIONS", 10)
 LISTING_ATTACHMENT_MAX_BYTES = env_int("LISTING_ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+
+
+# A ranked match is stored as a suggestion from this calibrated relevance on, and pushed to both sides from
+# the higher one.
+MATCH_SUGGEST_SCORE = env_float("MATCH_SUGGEST_SCORE", 0.35)
+MATCH_NOTIFY_SCORE = env_float("MATCH_NOTIFY_SCORE", 0.6)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -259,6 +300,17 @@ LOGGING = {
 }
 
 if IS_PRODUCTION:
+    # Refuse defaults that only work on one process: tasks inside web requests, per-process caches (idempotency,
+    # throttles and sessions' helpers must be shared by every app server).
+    if TASKS_BACKEND.endswith("ImmediateBackend") or TASKS_BACKEND.endswith("DummyBackend"):
+        raise ImproperlyConfigured(
+            "TASKS_BACKEND must be a shared queue in production (django_tasks_db.DatabaseBackend), "
+            "not in-process work inside web requests"
+        )
+    if not env_str("REDIS_URL"):
+        raise ImproperlyConfigured("REDIS_URL must be set in production: the cache is shared by every app server")
+    if SMS_BACKEND == "locmem" or WECOM_BACKEND == "locmem":
+        raise ImproperlyConfigured("SMS_BACKEND and WECOM_BACKEND cannot be locmem (a test backend) in production")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True

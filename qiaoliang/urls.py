@@ -15,3 +15,8 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler400 = "qiaoliang.core.errors.bad_request"
+handler403 = "qiaoliang.core.errors.permission_denied"
+handler404 = "qiaoliang.core.errors.page_not_found"
+handler500 = "qiaoliang.core.errors.server_error"

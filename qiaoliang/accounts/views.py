@@ -1,4 +1,4 @@
-"""Log in and out, set up TOTP for staff."""
+"""Log in and out, sign up, change or reset the password (by e-mail link or SMS code), set up TOTP."""
 
 from __future__ import annotations
 
@@ -6,19 +6,31 @@ from base64 import b32encode
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from qiaoliang.accounts.forms import LoginForm, OTPConfirmForm
-from qiaoliang.core import audit
+from qiaoliang.accounts import services
+from qiaoliang.accounts.forms import (
+    LoginForm,
+    OTPConfirmForm,
+    PasswordChangeForm,
+    PasswordResetCodeForm,
+    PasswordResetRequestForm,
+    SignupForm,
+)
+from qiaoliang.core import audit, verification
+from qiaoliang.core.exceptions import DomainError
+from qiaoliang.core.forms import add_domain_error, call_service
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -77,3 +89,110 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 def locked_out(request: HttpRequest, credentials: object = None, *args: object, **kwargs: object) -> HttpResponse:
     """Tell a locked-out user to wait."""
     return render(request, "accounts/locked_out.html", status=429)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    """Create an account with a verified mobile number; the new user applies for membership next."""
+    if request.user.is_authenticated:
+        return redirect("core:home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            mobile = services.clean_mobile(data["mobile"])
+            verification.check_code(purpose="signup", target=mobile, code=data["code"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            user = call_service(form, lambda: services.register_account(
+                mobile=mobile, password=data["password"], display_name=data["display_name"], email=data["email"]
+            ))  # fmt: skip
+            if user is not None:
+                login(request, user, backend="qiaoliang.accounts.backends.UsernameOrMobileBackend")
+                messages.success(
+                    request, _("Your account is ready. Apply for membership of your chamber or association.")
+                )
+                return redirect("orgs:apply")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@require_POST
+def send_code(request: HttpRequest) -> HttpResponse:
+    """Send a verification code to a mobile number (sign-up, password reset); rate-limited per number."""
+    purpose = request.POST.get("purpose", "")
+    if purpose not in {"signup", "password_reset", "application"}:
+        return JsonResponse({"detail": _("Unknown purpose.")}, status=400)
+    try:
+        mobile = services.clean_mobile(request.POST.get("mobile", ""))
+        if purpose == "password_reset" and services.account_for_mobile(mobile) is None:
+            # Say the same as when a code was sent, so the form does not tell who has an account.
+            return JsonResponse({"detail": _("If the number belongs to an account, a code is on its way.")})
+        verification.send_code(purpose=purpose, target=mobile)
+    except DomainError as exc:
+        return JsonResponse({"detail": exc.message, "code": exc.code}, status=400)
+    if purpose == "password_reset":
+        return JsonResponse({"detail": _("If the number belongs to an account, a code is on its way.")})
+    return JsonResponse({"detail": _("The code is on its way; it is valid for 10 minutes.")})
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change the signed-in user's password (the session stays signed in)."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        done = call_service(form, lambda: services.change_password(
+            user=request.user, old_password=data["old_password"], new_password=data["new_password"]) or True,
+            {"password": "new_password"})  # fmt: skip
+        if done:
+            update_session_auth_hash(request, request.user)  # type: ignore[arg-type]
+            messages.success(request, _("Your password was changed."))
+            return redirect("core:home")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Start a reset: a link by e-mail, or a code by text message to the account's mobile number."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login_value = form.cleaned_data["login"].strip()
+        if "@" in login_value:
+            reset = PasswordResetForm({"email": login_value})
+            if reset.is_valid():
+                reset.save(request=request, use_https=request.is_secure(),
+                           email_template_name="accounts/password_reset_email.txt",
+                           subject_template_name="accounts/password_reset_subject.txt")  # fmt: skip
+            messages.info(
+                request, _("If the address belongs to an account, a link to set a new password is on its way.")
+            )
+            return redirect("accounts:login")
+        try:
+            mobile = services.clean_mobile(login_value)
+            if services.account_for_mobile(mobile) is not None:
+                verification.send_code(purpose="password_reset", target=mobile)
+        except DomainError as exc:
+            add_domain_error(form, exc, {"mobile": "login", "too_soon": "login", "too_many": "login"})
+        else:
+            messages.info(request, _("If the number belongs to an account, a code is on its way."))
+            return redirect(f"{reverse('accounts:password_reset_code')}?mobile={mobile}")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+def password_reset_code(request: HttpRequest) -> HttpResponse:
+    """Finish a reset with the code sent to the mobile number."""
+    form = PasswordResetCodeForm(request.POST or None, initial={"mobile": request.GET.get("mobile", "")[:20]})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            mobile = services.clean_mobile(data["mobile"])
+            verification.check_code(purpose="password_reset", target=mobile, code=data["code"])
+            user = services.account_for_mobile(mobile)
+            if user is None:
+                raise DomainError(_("The code is wrong."), code="code")
+            services.reset_password(user=user, new_password=data["new_password"], channel="sms")
+        except DomainError as exc:
+            add_domain_error(form, exc, {"password": "new_password"})
+        else:
+            messages.success(request, _("Your password was set. Log in with it."))
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_code.html", {"form": form})

@@ -11,7 +11,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from qiaoliang.core import audit
-from qiaoliang.core.models import AuditLog, Industry, Region
+from qiaoliang.core.models import AuditLog, Industry, Notification, Region
 
 
 def _organization_id(obj: models.Model) -> int | None:
@@ -102,3 +102,20 @@ class AuditLogAdmin(ReadOnlyAdmin):
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Show notifications read-only (they are written by the services that act)."""
+
+    list_display = ["title", "user", "kind", "created_at", "read_at"]
+    list_filter = ["kind"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user", "actor"]
+    search_fields = ["title", "user__username"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

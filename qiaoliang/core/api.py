@@ -1,14 +1,27 @@
-"""API plumbing shared by every app: pagination and the one place domain errors become HTTP."""
+"""API plumbing shared by every app: pagination, bounded ids and the one place domain errors become HTTP answers.
+
+The router and the scoped base viewset are in `core.viewsets` (DRF reads DEFAULT_PAGINATION_CLASS from here
+while it defines its viewsets, so this module must not import them).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from qiaoliang.core.exceptions import DomainError
+
+# Primary keys are 64-bit; a larger number in a path or filter can never match and must not reach the database
+# (SQLite raises OverflowError on it).
+MAX_ID = 2**63 - 1
 
 
 class Pagination(PageNumberPagination):
@@ -19,8 +32,20 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
+def parse_id(value: Any, name: str) -> int:
+    """Return a positive 64-bit id from a query or body value, or raise a 400 with the parameter's name."""
+    text = str(value).strip()
+    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise ValidationError({name: [_("Give a whole number from 1 to %(max)d.") % {"max": MAX_ID}]})
+    return int(text)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Map DomainError to a 400/403 JSON answer; leave the rest to DRF."""
+    """Answer a DomainError with its message and code (400/403); Django's 404/403 as DRF's; the rest as DRF does."""
     if isinstance(exc, DomainError):
         return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = DRFPermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)

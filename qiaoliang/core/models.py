@@ -1,11 +1,16 @@
-"""Reference code tables (GB/T 4754 industries, GB/T 2260 regions) and the audit log."""
+"""Platform tables: reference codes (GB/T 4754, GB/T 2260), the audit log, status-history base, idempotency
+records, notifications with per-user preferences and one-time verification codes."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 
@@ -105,3 +110,128 @@ class FastChoiceDisplayMixin:
             FastChoiceDisplayMixin._choice_labels[key] = labels
         value = getattr(self, field.attname)
         return force_str(labels.get(value, value), strings_only=True)
+
+
+class StatusChange(models.Model):
+    """Record one move of an object's status (the base of every app's typed timeline table)."""
+
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    # The status choices of the model whose timeline this is (each subclass sets them) give the labels shown.
+    status_choices: Any = ()
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+    @property
+    def to_label(self) -> str:
+        return force_str(dict(self.status_choices).get(self.to_status, self.to_status))
+
+    @property
+    def from_label(self) -> str:
+        return force_str(dict(self.status_choices).get(self.from_status, self.from_status))
+
+
+class IdempotencyRecord(models.Model):
+    """Remember the answer to an API write sent with an Idempotency-Key, so a retry on any server replays it."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=120)
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="core_idempotency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+
+class Notification(models.Model):
+    """Tell one user that something happened to their work, with the reason; delivered in-app and by channels."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=60, db_index=True)  # dotted, e.g. exchange.listing.returned
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True, max_length=2000)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    organization_id = models.BigIntegerField(_("organisation"), null=True, blank=True)
+    target_type = models.ForeignKey(ContentType, models.CASCADE, null=True, blank=True, related_name="+")
+    target_id = models.CharField(max_length=64, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    channels_sent = models.JSONField(default=list, blank=True)  # e.g. ["email", "sms"], written by the task
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="core_notif_user_idx"),
+            models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="core_notif_unread_idx"),
+            models.Index(fields=["target_type", "target_id"], name="core_notif_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    """Store which channels one user wants besides the in-app list, and where to reach them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notification_preference")
+    email = models.BooleanField(_("by e-mail"), default=True)
+    sms = models.BooleanField(_("by text message"), default=False)
+    wecom = models.BooleanField(_("to a WeCom group robot"), default=False)
+    wecom_webhook = models.URLField(_("WeCom group robot webhook"), max_length=300, blank=True)
+    muted_kinds = models.JSONField(_("muted kinds"), default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user_id)
+
+
+class VerificationCode(models.Model):
+    """Store a one-time code sent to a mobile number or e-mail address (hashed; limited tries and lifetime)."""
+
+    purpose = models.CharField(max_length=40)
+    target = models.CharField(max_length=254)  # a mobile number or an e-mail address
+    code_hash = models.CharField(max_length=128)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verification code")
+        verbose_name_plural = _("verification codes")
+        indexes = [models.Index(fields=["purpose", "target", "-created_at"], name="core_code_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}:{self.target}"

@@ -100,3 +100,30 @@ def name_keys(value: str) -> tuple[str, str, str]:
     text = compact_text(value)
     items = lazy_pinyin(text, errors=_each_character)  # type: ignore[arg-type]
     return text, "".join(items).lower(), "".join(item[:1] for item in items).lower()
+
+
+_FOLD_SYMBOLS = str.maketrans({"\u3000": " ", "％": "%", "＋": "+", "－": "-", "＝": "=", "＠": "@", "＃": "#",
+                               "＆": "&", "＊": "*", "／": "/", "～": "~", "＜": "<", "＞": ">"})  # fmt: skip
+_FULLWIDTH_ALNUM_RE = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_BLANK_LINES_RE = re.compile(r"\n{3,}")
+_INLINE_SPACE_RE = re.compile(r"[ \t\r\f\v]+")
+_BLOCK_TAG_RE = re.compile(r"<\s*/?\s*(?:p|div|br|li|tr|h[1-6])\b[^>]*>", re.IGNORECASE)
+
+
+def clean_text(value: str | None, *, multiline: bool = True) -> str:
+    """Return user or imported text cleaned for storage: HTML tags and entities removed, full-width letters and
+    digits (１２０吨) folded to half-width, control and direction-override characters dropped, spaces tidied.
+
+    Chinese punctuation (，。：；（）) is kept: it is the text's own typography, not debris.
+    """
+    if not value:
+        return ""
+    text = _BLOCK_TAG_RE.sub("\n", value) if multiline else value
+    text = html.unescape(_TAG_RE.sub(" " if not multiline else "", text))
+    text = _FULLWIDTH_ALNUM_RE.sub(lambda match: chr(ord(match.group(0)) - 0xFEE0), text)
+    text = _CONTROL_RE.sub("", text.translate(_FOLD_SYMBOLS))
+    lines = [_INLINE_SPACE_RE.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
+    if not multiline:
+        return " ".join(line for line in lines if line)
+    return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()

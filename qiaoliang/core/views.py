@@ -1,23 +1,34 @@
-"""Home dashboard and health check."""
+"""Platform pages: each role's home (工作台), notifications and their channels, code pickers, the health check."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
-from qiaoliang.orgs.models import Membership, Organization
-from qiaoliang.orgs.selectors import dashboard_counts
+from qiaoliang.core import htmx, notifications
+from qiaoliang.core.errors import safe_next
+from qiaoliang.core.forms import BootstrapForm, call_service
+from qiaoliang.core.models import Industry, Notification, Region
+from qiaoliang.core.navigation import panels_for
+from qiaoliang.core.text import compact_text
+
+PAGE_SIZE = 30
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Show counts per organisation kind and member level within the user's scope."""
-    counts = dashboard_counts(request.user)
-    kinds = [(label, counts["organizations_by_kind"].get(value, 0)) for value, label in Organization.Kind.choices]
-    levels = [(label, counts["memberships_by_level"].get(value, 0)) for value, label in Membership.Level.choices]
-    return render(request, "core/home.html", {"counts": counts, "kinds": kinds, "levels": levels})
+    """Show the user's work: each app contributes the panels of the roles the user has."""
+    return render(request, "core/home.html", {"panels": panels_for(request)})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -25,3 +36,80 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """List the user's notifications, newest first; POST marks one or all as read (and opens its link)."""
+    user: Any = request.user
+    if request.method == "POST":
+        which = request.POST.get("read", "")
+        ids = None if which == "all" else ([int(which)] if which.isdigit() and len(which) < 19 else [])
+        notifications.mark_read(user=user, ids=ids)
+        return redirect(safe_next(request, "core:notifications"))
+    unread_only = request.GET.get("unread") == "1"
+    queryset = Notification.objects.filter(user=user)
+    if unread_only:
+        queryset = queryset.filter(read_at__isnull=True)
+    page = htmx.paginate(request, queryset.order_by("-created_at", "-id"), PAGE_SIZE)
+    context = {"page": page, "items": list(page.object_list), "unread_only": unread_only}
+    return render(request, "core/notifications.html", context)
+
+
+class PreferenceForm(BootstrapForm):
+    email = forms.BooleanField(label=gettext_lazy("By e-mail"), required=False)
+    sms = forms.BooleanField(label=gettext_lazy("By text message"), required=False)
+    wecom = forms.BooleanField(label=gettext_lazy("To a WeCom group robot"), required=False)
+    wecom_webhook = forms.URLField(label=gettext_lazy("WeCom group robot webhook"), required=False, max_length=300,
+                                   assume_scheme="https")  # fmt: skip
+    muted_kinds = forms.MultipleChoiceField(
+        label=gettext_lazy("Do not send these by e-mail, text message or WeCom"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            ("exchange.match.suggested", gettext_lazy("New match suggestions")),
+            ("exchange.match.message", gettext_lazy("Messages in match conversations")),
+            ("exchange.listing", gettext_lazy("Decisions on my listings")),
+            ("orgs", gettext_lazy("Membership and profile decisions")),
+            ("events", gettext_lazy("Events and registrations")),
+        ],
+    )
+
+
+@login_required
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """Let a user choose the channels besides the in-app list."""
+    user: Any = request.user
+    current = notifications.preference_for(user)
+    initial = {"email": current.email, "sms": current.sms, "wecom": current.wecom,
+               "wecom_webhook": current.wecom_webhook, "muted_kinds": current.muted_kinds}  # fmt: skip
+    form = PreferenceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        saved = call_service(form, lambda: notifications.save_preferences(user=user, **form.cleaned_data))
+        if saved is not None:
+            messages.success(request, _("Your notification settings were saved."))
+            return redirect("core:notification_preferences")
+    context = {"form": form, "has_email": bool(user.email), "has_mobile": bool(user.mobile)}
+    return render(request, "core/notification_preferences.html", context)
+
+
+@login_required
+@require_GET
+def code_options(request: HttpRequest, kind: str) -> HttpResponse:
+    """Return the GB/T 4754 industries or GB/T 2260 regions matching what was typed (search-as-you-type pickers)."""
+    if kind not in {"industries", "regions"}:
+        raise Http404
+    query = compact_text(request.GET.get("q", ""))[:20]
+    if kind == "industries":
+        queryset: Any = Industry.objects.all()
+        if query:
+            queryset = queryset.filter(Q(code__startswith=query.upper()) | Q(name__contains=query))
+        rows = [(row.code, f"{row.code} {row.name}") for row in queryset.order_by("level", "code")[:20]]
+    else:
+        queryset = Region.objects.all()
+        if query:
+            queryset = queryset.filter(
+                Q(code__startswith=query) | Q(name__contains=query) | Q(full_name__contains=query)
+            )
+        rows = [(row.code, f"{row.code} {row.full_name}") for row in queryset.order_by("level", "code")[:20]]
+    return render(request, "partials/code_options.html", {"rows": rows})

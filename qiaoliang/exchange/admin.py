@@ -18,8 +18,8 @@ from qiaoliang.exchange.models import (
     ListingAttachment,
     ListingStatusChange,
     Match,
+    MatchMessage,
     MatchStatusChange,
-    Notification,
 )
 
 
@@ -70,14 +70,21 @@ class MatchStatusChangeInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
 
 
+class MatchMessageInline(ReadOnlyMixin, admin.TabularInline):
+    model = MatchMessage
+    fields = ("created_at", "side", "sender", "kind", "body")
+    readonly_fields = ("created_at", "side", "sender", "kind", "body")
+    extra = 0
+
+
 @admin.register(Match)
 class MatchAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["id", "need", "offer", "status", "score", "deal_amount", "deal_date", "updated_at"]
     list_filter = ["status"]
     search_fields = ["need__title", "offer__title", "need__enterprise__name", "offer__enterprise__name"]
     list_select_related = ["need", "offer"]
-    raw_id_fields = ["need", "offer", "introduced_by"]
-    inlines = [MatchStatusChangeInline]
+    raw_id_fields = ["need", "offer", "introduced_by", "proposed_by", "confirmed_by"]
+    inlines = [MatchStatusChangeInline, MatchMessageInline]
 
 
 class CapacityDeclarationInline(ReadOnlyMixin, admin.TabularInline):
@@ -99,11 +106,3 @@ class CapacityDeclarationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["product", "enterprise", "board", "stock", "daily_capacity", "unit", "updated_at"]
     list_select_related = ["enterprise", "board"]
     search_fields = ["product", "enterprise__name"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["title", "user", "verb", "created_at", "read_at"]
-    list_filter = ["verb"]
-    list_select_related = ["user"]
-    raw_id_fields = ["user", "match"]

@@ -9,9 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qiaoliang.core.exceptions import DomainError
+from qiaoliang.core.forms import BootstrapForm, CodeFieldsMixin, DateInput, industry_section_choices, region_choices
 from qiaoliang.exchange.models import Category, Direction, Listing, Match
-from qiaoliang.orgs.forms import BootstrapForm, CodeFieldsMixin, DateInput, industry_section_choices, region_choices
 from qiaoliang.orgs.models import Enterprise, Organization, Person
 
 
@@ -47,27 +46,6 @@ class BoardFilterForm(BootstrapForm):
         self.fields["organization"].choices = _blank(_("Any organisation")) + [  # type: ignore[attr-defined]
             (str(org.pk), "\u3000" * org.depth + org.display_name) for org in organizations
         ]
-
-
-# Service error codes → the form field that shows them (others go on top of the form).
-ERROR_FIELDS = {
-    "expired": "valid_until",
-    "valid_until": "valid_until",
-    "price": "price_max",
-    "price_min": "price_min",
-    "price_max": "price_max",
-    "quantity": "quantity",
-    "contact_person": "contact_person",
-    "title": "title",
-    "direction": "direction",
-    "category": "category",
-}
-
-
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's refusal next to the field it concerns, else on top of the form."""
-    field = ERROR_FIELDS.get(exc.code)
-    form.add_error(field if field in form.fields else None, exc.message)
 
 
 class ListingForm(CodeFieldsMixin, BootstrapForm):
@@ -113,6 +91,9 @@ class ListingForm(CodeFieldsMixin, BootstrapForm):
         "direction", "category", "title", "description", "industry", "region", "service_area", "quantity", "unit",
         "price_min", "price_max", "price_text", "valid_until", "contact_person", "contact_visibility", "is_urgent",
     ]  # fmt: skip
+    # Service error codes → the form field that shows them (others go on top of the form).
+    ERROR_FIELDS = {"expired": "valid_until", "price": "price_max", "industry": "industry_code",
+                    "region": "region_code"}  # fmt: skip
 
     def __init__(
         self, *args: Any, enterprises: Any = None, people: Any = None, listing: Listing | None = None, **kwargs: Any
@@ -187,6 +168,11 @@ class ListingForm(CodeFieldsMixin, BootstrapForm):
         return values
 
     @classmethod
+    def initial_from_enterprise(cls, enterprise: Enterprise) -> dict[str, Any]:
+        """Return a new listing's defaults from the enterprise's profile (industry and region)."""
+        return {"industry_code": enterprise.industry_id or "", "region_code": enterprise.region_id or ""}
+
+    @classmethod
     def initial_for(cls, listing: Listing) -> dict[str, Any]:
         """Return the form's initial values for an existing listing."""
         initial = {name: getattr(listing, name) for name in cls.FIELDS if name not in {"industry", "region"}}
@@ -203,46 +189,73 @@ class AttachmentForm(BootstrapForm):
 
 
 class ReviewForm(BootstrapForm):
-    """A reviewer's decision on a pending listing."""
+    """A reviewer's decision on a pending listing (a note is required to return it; the service says so)."""
 
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
-class MatchStatusForm(BootstrapForm):
-    """Move a match along its workflow: amounts in yuan or 万元, a date for deals, a reason for declines."""
+class AmountField(forms.DecimalField):
+    """An amount typed in yuan or 万元 (the unit comes from a sibling field); bounded before conversion."""
 
-    UNIT_YUAN = "yuan"
-    UNIT_WAN = "wan"
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=0, max_digits=20, decimal_places=4, **kwargs)
+
+
+UNIT_YUAN = "yuan"
+UNIT_WAN = "wan"
+AMOUNT_UNITS = [(UNIT_WAN, _("ten thousand yuan")), (UNIT_YUAN, _("yuan"))]
+
+
+def in_yuan(amount: Decimal | None, unit: str) -> Decimal | None:
+    """Return an amount converted to yuan (the service checks it fits its column)."""
+    if amount is None:
+        return None
+    return Decimal(amount) * 10000 if unit == UNIT_WAN else Decimal(amount)
+
+
+class MessageForm(BootstrapForm):
+    """One message in a match's conversation."""
+
+    body = forms.CharField(label=_("Message"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DealForm(BootstrapForm):
+    """Propose a deal: amount in yuan or 万元 and the date."""
+
+    deal_amount = AmountField(label=_("Deal amount"))
+    amount_unit = forms.ChoiceField(label=_("Unit"), choices=AMOUNT_UNITS, initial=UNIT_WAN)
+    deal_date = forms.DateField(label=_("Deal date"), widget=DateInput())
+
+    def amount_in_yuan(self) -> Decimal | None:
+        return in_yuan(self.cleaned_data.get("deal_amount"), self.cleaned_data.get("amount_unit", UNIT_WAN))
+
+
+class DeclineForm(BootstrapForm):
+    """Decline a match, or withdraw a proposed deal, with a reason."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class MatchStatusForm(BootstrapForm):
+    """Move a match by its target status (older clients and the one-button flows): the service decides what the
+    move means for the user's side (agree to talk, propose or confirm a deal, decline)."""
 
     to_status = forms.ChoiceField(label=_("New status"), choices=Match.Status.choices, widget=forms.HiddenInput)
-    deal_amount = forms.DecimalField(
-        label=_("Deal amount"), required=False, min_value=0, max_digits=16, decimal_places=4
-    )
-    amount_unit = forms.ChoiceField(
-        label=_("Unit"),
-        choices=[(UNIT_WAN, _("ten thousand yuan")), (UNIT_YUAN, _("yuan"))],
-        initial=UNIT_WAN,
-        required=False,
-    )
+    deal_amount = AmountField(label=_("Deal amount"), required=False)
+    amount_unit = forms.ChoiceField(label=_("Unit"), choices=AMOUNT_UNITS, initial=UNIT_WAN, required=False)
     deal_date = forms.DateField(label=_("Deal date"), required=False, widget=DateInput())
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
     def amount_in_yuan(self) -> Decimal | None:
-        """Return the deal amount converted to yuan (two decimals)."""
-        amount = self.cleaned_data.get("deal_amount")
-        if amount is None:
-            return None
-        if self.cleaned_data.get("amount_unit") == self.UNIT_WAN:
-            amount = amount * 10000
-        return Decimal(amount).quantize(Decimal("0.01"))
+        return in_yuan(self.cleaned_data.get("deal_amount"), self.cleaned_data.get("amount_unit") or UNIT_WAN)
 
 
 class IntroduceForm(BootstrapForm):
-    """Pick a need and an offer by number."""
+    """Introduce a need and an offer picked from searches (their ids come from the chosen results)."""
 
-    need = forms.IntegerField(label=_("Need number"), min_value=1)
-    offer = forms.IntegerField(label=_("Offer number"), min_value=1)
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    need = forms.IntegerField(label=_("Need"), min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    offer = forms.IntegerField(label=_("Offer"), min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note to both enterprises"), max_length=300, required=False)
 
 
 class EmergencyBoardForm(BootstrapForm):

@@ -15,7 +15,6 @@ import json
 import logging
 import threading
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,8 @@ from django.utils import timezone
 from qiaoliang.exchange.matching.documents import ListingDoc, MatchResult
 from qiaoliang.exchange.matching.engine import MatchingEngine
 from qiaoliang.exchange.matching.vectors import E5Embedder
-from qiaoliang.exchange.models import Listing
+from qiaoliang.exchange.models import EmergencyBoard, Listing
+from qiaoliang.exchange.services import matches as match_services
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ _synced_at: datetime.datetime | None = None
 SYNC_OVERLAP = datetime.timedelta(seconds=5)
 INDEX_FIELDS = [
     "id", "direction", "category", "title", "description", "industry_id", "region_id", "quantity", "unit",
-    "price_min", "price_max", "valid_until", "enterprise_id", "status", "embedding", "updated_at",
+    "price_min", "price_max", "valid_until", "enterprise_id", "status", "embedding", "updated_at", "service_area",
 ]  # fmt: skip
 
 
@@ -68,6 +68,7 @@ def to_doc(row: Any) -> ListingDoc:
         valid_until=get("valid_until"),
         enterprise_id=get("enterprise_id"),
         is_open=get("status") == Listing.Status.PUBLISHED,
+        service_area=get("service_area") or "",
     )
 
 
@@ -223,9 +224,6 @@ def rank(listing: Listing, *, top_n: int = 10) -> list[tuple[Listing, MatchResul
 
 def refresh_listing(listing_id: int) -> int:
     """Embed and index a changed listing and store its strong matches as suggestions (the task body)."""
-    from qiaoliang.exchange import services
-    from qiaoliang.exchange.tasks import notify_new_match
-
     listing = Listing.objects.filter(pk=listing_id).first()
     if listing is None:
         engine = get_engine()
@@ -238,25 +236,32 @@ def refresh_listing(listing_id: int) -> int:
     get_engine()  # syncs this change (and any other) into the index
     if listing.status != Listing.Status.PUBLISHED:
         return 0
-    threshold = float(getattr(settings, "MATCH_SUGGEST_SCORE", 0.35))
-    ranked = [(other, result) for other, result in rank(listing, top_n=settings.MATCH_SUGGESTIONS)]
+    if listing.direction == "need" and not listing.is_urgent and is_on_emergency_board(listing):
+        # A need in the category of an open emergency board is urgent: its fitting offers are told of it.
+        Listing.objects.filter(pk=listing.pk).update(is_urgent=True)
+        listing.is_urgent = True
+    return _store_suggestions(listing)
+
+
+def _store_suggestions(listing: Listing) -> int:
+    threshold = float(settings.MATCH_SUGGEST_SCORE)
     results = [
         (other, result.score, [{"code": r.code, **r.params} for r in result.reasons])
-        for other, result in ranked
+        for other, result in rank(listing, top_n=settings.MATCH_SUGGESTIONS)
         if result.score >= threshold
     ]
     with transaction.atomic():
-        created = services.record_suggestions(listing=listing, results=results)
-    notify_score = float(getattr(settings, "MATCH_NOTIFY_SCORE", 0.6))
-    if listing.direction == "need" and is_on_emergency_board(listing):
-        # An urgent need on an open emergency board is broadcast to every enterprise whose offer fits it.
-        notify_score = 0.0
-        if not listing.is_urgent:
-            Listing.objects.filter(pk=listing.pk).update(is_urgent=True)
-    for match in created:
-        if match.score >= notify_score:
-            transaction.on_commit(partial(notify_new_match.enqueue, match.pk))
+        created = match_services.record_suggestions(listing=listing, results=results)
     return len(created)
+
+
+def refresh_listings(listing_ids: list[int]) -> int:
+    """Store the suggestions of several published listings (the engine must already hold them)."""
+    get_engine()
+    stored = 0
+    for listing in Listing.objects.filter(pk__in=listing_ids, status=Listing.Status.PUBLISHED):
+        stored += _store_suggestions(listing)
+    return stored
 
 
 def rebuild_engine() -> MatchingEngine:
@@ -270,6 +275,4 @@ def rebuild_engine() -> MatchingEngine:
 
 def is_on_emergency_board(listing: Listing) -> bool:
     """Tell whether an emergency board is open for the listing's category."""
-    from qiaoliang.exchange.models import EmergencyBoard
-
     return EmergencyBoard.objects.filter(category=listing.category, is_active=True).exists()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from qiaoliang.core.models import FastChoiceDisplayMixin
-
-if TYPE_CHECKING:
-    from qiaoliang.accounts.models import User
+from qiaoliang.core.models import FastChoiceDisplayMixin, StatusChange
+from qiaoliang.core.permissions import ScopedQuerySet
+from qiaoliang.core.uploads import random_name
 
 
 class Direction(models.TextChoices):
@@ -30,13 +29,7 @@ class Category(models.TextChoices):
     MATERIAL = "material", _("Material")
 
 
-class ListingQuerySet(models.QuerySet["Listing"]):
-    def for_user(self, user: User, action: str = "view") -> ListingQuerySet:
-        """Return the listings the user may see (or change, review)."""
-        from qiaoliang.exchange.permissions import filter_listings
-
-        return filter_listings(self, user, action)
-
+class ListingQuerySet(ScopedQuerySet["Listing"]):
     def published(self) -> ListingQuerySet:
         return self.filter(status=Listing.Status.PUBLISHED)
 
@@ -139,30 +132,28 @@ class Listing(FastChoiceDisplayMixin, models.Model):
         return f"[{self.get_direction_display()}] {self.title}"
 
 
-class ListingStatusChange(models.Model):
+class ListingStatusChange(StatusChange):
     """Record one move of a listing's status (its timeline)."""
 
-    listing = models.ForeignKey(Listing, models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=10, choices=Listing.Status.choices, blank=True)
-    to_status = models.CharField(max_length=10, choices=Listing.Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
-    note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    status_choices = Listing.Status.choices
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    listing = models.ForeignKey(Listing, models.CASCADE, related_name="history")
+
+    class Meta(StatusChange.Meta):
         verbose_name = _("listing status change")
         verbose_name_plural = _("listing status changes")
 
-    def __str__(self) -> str:
-        return f"{self.listing_id}: {self.from_status} → {self.to_status}"
+
+def attachment_path(instance: Any, filename: str) -> str:
+    """Store an attachment under a random name (never the uploader's)."""
+    return random_name("listings", filename)
 
 
 class ListingAttachment(models.Model):
     """Store a file attached to a listing (type and size limited at upload)."""
 
     listing = models.ForeignKey(Listing, models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="listings/%Y/%m/")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
     name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveIntegerField(_("size"))
     content_type = models.CharField(max_length=100)
@@ -176,14 +167,6 @@ class ListingAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class MatchQuerySet(models.QuerySet["Match"]):
-    def for_user(self, user: User, action: str = "view") -> MatchQuerySet:
-        """Return the matches the user may see (either side's enterprise, or staff in scope)."""
-        from qiaoliang.exchange.permissions import filter_matches
-
-        return filter_matches(self, user, action)
 
 
 class Match(FastChoiceDisplayMixin, models.Model):
@@ -208,11 +191,37 @@ class Match(FastChoiceDisplayMixin, models.Model):
     deal_amount = models.DecimalField(_("deal amount (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True)
     deal_date = models.DateField(_("deal date"), null=True, blank=True)
     declined_reason = models.CharField(_("reason declined"), max_length=300, blank=True)
+    # Both sides agree to talk before either sees the other's contact details.
+    need_agreed_at = models.DateTimeField(_("need side agreed to talk"), null=True, blank=True)
+    offer_agreed_at = models.DateTimeField(_("offer side agreed to talk"), null=True, blank=True)
+    # A deal is proposed by one side and counts once the other confirms it.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_side = models.CharField(_("proposed by side"), max_length=8, blank=True)
+    proposed_amount = models.DecimalField(_("proposed amount (yuan)"), max_digits=16, decimal_places=2, null=True,
+                                          blank=True)  # fmt: skip
+    proposed_date = models.DateField(_("proposed deal date"), null=True, blank=True)
+    proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     is_notified = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = MatchQuerySet.as_manager()
+    objects = ScopedQuerySet["Match"].as_manager()
 
     class Meta:
         ordering = ["-score", "id"]
@@ -228,21 +237,45 @@ class Match(FastChoiceDisplayMixin, models.Model):
         return f"{self.need_id} ↔ {self.offer_id}"
 
 
-class MatchStatusChange(models.Model):
+class MatchStatusChange(StatusChange):
     """Record one move of a match's status."""
 
+    status_choices = Match.Status.choices
+
     match = models.ForeignKey(Match, models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=10, choices=Match.Status.choices, blank=True)
-    to_status = models.CharField(max_length=10, choices=Match.Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
-    note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(StatusChange.Meta):
+        verbose_name = _("match status change")
+        verbose_name_plural = _("match status changes")
+
+
+class Side(models.TextChoices):
+    NEED = "need", _("Need side")
+    OFFER = "offer", _("Offer side")
+
+
+class MatchMessage(models.Model):
+    """Store one message of the conversation between the two enterprises of a match."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Message")
+        EVENT = "event", _("Event")  # "X agreed to talk", "a deal was proposed" (written by the services)
+
+    match = models.ForeignKey(Match, models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    side = models.CharField(_("side"), max_length=8, choices=Side.choices, blank=True)  # blank: staff or system
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
+    body = models.TextField(_("message"), max_length=2000)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["match", "created_at"], name="exch_message_match_idx")]
 
     def __str__(self) -> str:
-        return f"{self.match_id}: {self.from_status} → {self.to_status}"
+        return self.body[:40]
 
 
 class EmergencyBoard(models.Model):
@@ -256,6 +289,8 @@ class EmergencyBoard(models.Model):
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+
+    objects = ScopedQuerySet["EmergencyBoard"].as_manager()
 
     class Meta:
         ordering = ["-started_at"]
@@ -280,6 +315,8 @@ class CapacityDeclaration(models.Model):
     unit = models.CharField(_("unit"), max_length=20)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ScopedQuerySet["CapacityDeclaration"].as_manager()
+
     class Meta:
         ordering = ["product", "-updated_at"]
         verbose_name = _("capacity declaration")
@@ -288,22 +325,3 @@ class CapacityDeclaration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product}: {self.stock} {self.unit}"
-
-
-class Notification(models.Model):
-    """Tell a user something happened (in-app; e-mail is sent alongside)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications")
-    verb = models.CharField(max_length=40)
-    title = models.CharField(max_length=200)
-    url = models.CharField(max_length=200, blank=True)
-    match = models.ForeignKey(Match, models.CASCADE, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="exch_notif_user_idx")]
-
-    def __str__(self) -> str:
-        return self.title

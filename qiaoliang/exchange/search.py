@@ -26,7 +26,7 @@ def query_tokens(query: str) -> list[str]:
     tokenizer = default_tokenizer()
     tokens = []
     for term in tokenizer.query_terms(query):
-        tokens.append(tokenizer.synonyms.get(term, term))
+        tokens.append(getattr(tokenizer, "synonyms", {}).get(term, term))
     return list(dict.fromkeys(tokens))[:12]
 
 

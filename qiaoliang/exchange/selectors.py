@@ -12,19 +12,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from qiaoliang.core.permissions import CHANGE, VIEW_PERSONAL, get_scope
+from qiaoliang.core.permissions import CHANGE, REVIEW, VIEW, VIEW_PERSONAL, can, has_capability
+from qiaoliang.exchange import matching_service
 from qiaoliang.exchange.models import (
     CapacityDeclaration,
     EmergencyBoard,
     Listing,
+    ListingStatusChange,
     Match,
-    Notification,
+    MatchMessage,
 )
+from qiaoliang.exchange.permissions import RANK
+from qiaoliang.exchange.reasons import describe_all
 from qiaoliang.exchange.search import search_listings
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person
+from qiaoliang.orgs.selectors import get_scope
 
 LISTING_RELATED = ("enterprise", "region", "industry", "contact_person", "organization")
 MATCH_RELATED = ("need", "offer", "need__enterprise", "offer__enterprise", "need__region", "offer__region")
@@ -111,12 +117,12 @@ def my_listings(user: Any, status: str = "") -> QuerySet[Listing]:
 
 
 def review_queue(user: Any) -> QuerySet[Listing]:
-    """Return the listings waiting for the user's review, oldest first."""
+    """Return the listings waiting for the user's review: urgent ones first, then the longest waiting."""
     return (
-        Listing.objects.for_user(user, "review")
+        Listing.objects.for_user(user, REVIEW)
         .filter(status=Listing.Status.PENDING)
         .select_related(*LISTING_RELATED)
-        .order_by("updated_at", "id")
+        .order_by("-is_urgent", "updated_at", "id")
     )
 
 
@@ -134,13 +140,12 @@ def may_publish_directly(user: Any, enterprise: Enterprise) -> bool:
         return False
     return Membership.objects.filter(
         enterprise=enterprise, status=Membership.Status.ACTIVE, organization_id__in=scope.change_org_ids
-    ).exists()
+    ).exists() or (enterprise.registered_by_id in scope.change_org_ids)
 
 
 def may_review_any(user: Any) -> bool:
     """Tell whether the user reviews listings somewhere (for the navigation)."""
-    scope = get_scope(user)
-    return scope.is_all or bool(scope.change_org_ids)
+    return has_capability(user, "exchange.review")
 
 
 def contact_people(enterprise_ids: Sequence[int]) -> QuerySet[Person]:
@@ -152,9 +157,10 @@ def attach_contacts(user: Any, listings: Sequence[Listing]) -> None:
     """Set `contact` and `contact_visible` on each listing (a fixed number of queries for a page).
 
     - public: every signed-in user who sees the listing;
-    - members: staff, and users with a role in an organisation the listing's enterprise belongs to;
-    - matched: the other party of a match with the listing (not declined), and staff who manage the enterprise.
-    The posting enterprise's own contacts always see it.
+    - members: the contacts of enterprises that share an active membership with the listing's enterprise;
+    - matched: the other party of a match in talks or closed as a deal (both sides agreed to talk).
+    The posting enterprise's own contacts and the users who manage it (staff, its secretaries) always see it;
+    a zone convenor's view-only reach does not show personal numbers.
     """
     if not listings:
         return
@@ -172,21 +178,15 @@ def attach_contacts(user: Any, listings: Sequence[Listing]) -> None:
         managed = set(
             Enterprise.objects.for_user(user, VIEW_PERSONAL).filter(pk__in=enterprise_ids).values_list("pk", flat=True)
         )
-        my_orgs = set(scope.member_org_ids)
-        if own:
-            my_orgs |= set(
-                Membership.objects.filter(enterprise_id__in=own, status=Membership.Status.ACTIVE).values_list(
-                    "organization_id", flat=True
-                )
-            )
-        if my_orgs:
+        if scope.own_organization_ids:
             member_of_mine = set(
                 Membership.objects.filter(
-                    enterprise_id__in=enterprise_ids, organization_id__in=my_orgs, status=Membership.Status.ACTIVE
+                    enterprise_id__in=enterprise_ids, organization_id__in=scope.own_organization_ids,
+                    status=Membership.Status.ACTIVE,
                 ).values_list("enterprise_id", flat=True)
-            )
+            )  # fmt: skip
         if own:
-            pairs = Match.objects.exclude(status=Match.Status.DECLINED).filter(
+            pairs = Match.objects.filter(status__in=[Match.Status.IN_TALKS, Match.Status.DEAL]).filter(
                 Q(need_id__in=ids, offer__enterprise_id__in=own) | Q(offer_id__in=ids, need__enterprise_id__in=own)
             )
             for need_id, offer_id in pairs.values_list("need_id", "offer_id"):
@@ -232,6 +232,71 @@ def match_history(match: Match) -> QuerySet[Any]:
     return match.history.select_related("actor").order_by("created_at", "id")
 
 
+def match_messages(match: Match) -> QuerySet[MatchMessage]:
+    """Return a match's conversation, oldest first, with the senders."""
+    return match.messages.select_related("sender").order_by("created_at", "id")
+
+
+def contact_for(listing: Listing) -> Person | None:
+    """Return the person to contact about a listing: its contact, else the enterprise's primary contact."""
+    if listing.contact_person_id:
+        return listing.contact_person
+    return Person.objects.filter(enterprise_id=listing.enterprise_id, is_primary_contact=True).order_by("id").first()
+
+
+def manages(user: Any, listing: Listing) -> bool:
+    """Tell whether the user manages the listing's enterprise (and so sees its personal data)."""
+    return Enterprise.objects.for_user(user, VIEW_PERSONAL).filter(pk=listing.enterprise_id).exists()
+
+
+def own_enterprises(user: Any) -> QuerySet[Enterprise]:
+    """Return the enterprises the user is a contact of."""
+    return Enterprise.objects.filter(pk__in=get_scope(user).own_enterprise_ids, is_active=True).order_by("name_pinyin")
+
+
+def ranked_matches(user: Any, listing: Listing, *, top: int = 10) -> list[dict[str, Any]]:
+    """Return the engine's ranked listings for one the user may rank, each with the stored match the user may see.
+
+    The engine ranks every open listing; what reaches the user is narrowed to the listings and matches the
+    rules let them see.
+    """
+    if not can(user, RANK, listing):
+        return []
+    ranked = matching_service.rank(listing, top_n=top)
+    visible = set(
+        Listing.objects.for_user(user, VIEW).filter(pk__in=[other.pk for other, _result in ranked])
+        .values_list("pk", flat=True)
+    )  # fmt: skip
+    pair = Q(need=listing) if listing.direction == "need" else Q(offer=listing)
+    stored = {
+        (match.offer_id if listing.direction == "need" else match.need_id): match
+        for match in Match.objects.for_user(user, VIEW).filter(pair)
+    }
+    return [
+        {
+            "listing": other,
+            "score": result.score,
+            "percent": round(result.score * 100),
+            "reasons": describe_all(result.reasons),
+            "raw_reasons": result.reasons,
+            "match": stored.get(other.pk),
+        }
+        for other, result in ranked
+        if other.pk in visible
+    ]
+
+
+def introducible_listing(user: Any, direction: str, value: Any) -> Listing | None:
+    """Return a published listing of one direction the user may pick, from a submitted id (or None)."""
+    text = str(value or "")
+    if not text.isdigit() or int(text) > 2**63 - 1:
+        return None
+    return (
+        Listing.objects.for_user(user, VIEW).published().filter(pk=int(text), direction=direction)
+        .select_related("enterprise").first()
+    )  # fmt: skip
+
+
 def introducible_listings(user: Any, direction: str, query: str = "") -> QuerySet[Listing]:
     """Return published listings of one direction staff may pick for an introduction."""
     queryset: QuerySet[Listing] = Listing.objects.for_user(user, "view").published().filter(direction=direction)
@@ -242,29 +307,30 @@ def introducible_listings(user: Any, direction: str, query: str = "") -> QuerySe
 # --- emergency boards --------------------------------------------------------------------
 
 
-def emergency_needs(user: Any, board: EmergencyBoard, *, top: int = 3, limit: int = 50) -> list[Listing]:
-    """Return the board's open urgent needs, each with `top_matches` (its best stored matches in scope)."""
+def emergency_needs(user: Any, board: EmergencyBoard, *, top: int = 3, limit: int = 20) -> list[Listing]:
+    """Return the board's open urgent needs, each with `fitting` offers: the engine's ranked offers that pass the
+    suggestion threshold, the same ranking the need's own page shows (nothing else)."""
     needs = list(
-        Listing.objects.for_user(user, "view")
+        Listing.objects.for_user(user, VIEW)
         .published()
         .filter(direction="need", category=board.category)
         .select_related("enterprise", "region")
         .order_by("-is_urgent", "-published_at", "-id")[:limit]
     )
-    matches = (
-        Match.objects.for_user(user, "view")
-        .filter(need_id__in=[need.pk for need in needs])
-        .exclude(status=Match.Status.DECLINED)
-        .select_related("offer", "offer__enterprise", "offer__region")
-        .order_by("need_id", "-score", "id")
-    )
-    by_need: dict[int, list[Match]] = {}
-    for match in matches:
-        bucket = by_need.setdefault(match.need_id, [])
-        if len(bucket) < top:
-            bucket.append(match)
+    threshold = float(settings.MATCH_SUGGEST_SCORE)
+    visible_ids: set[int] = set()
+    ranked: dict[int, list[tuple[Listing, Any]]] = {}
     for need in needs:
-        need.top_matches = by_need.get(need.pk, [])  # type: ignore[attr-defined]
+        ranked[need.pk] = [(offer, result) for offer, result in matching_service.rank(need, top_n=top)
+                           if result.score >= threshold]  # fmt: skip
+        visible_ids.update(offer.pk for offer, _result in ranked[need.pk])
+    visible = set(Listing.objects.for_user(user, VIEW).filter(pk__in=visible_ids).values_list("pk", flat=True))
+    for need in needs:
+        need.fitting = [  # type: ignore[attr-defined]
+            {"offer": offer, "percent": round(result.score * 100), "reasons": describe_all(result.reasons)}
+            for offer, result in ranked[need.pk]
+            if offer.pk in visible
+        ]
     return needs
 
 
@@ -285,19 +351,7 @@ def boards(user: Any) -> QuerySet[EmergencyBoard]:
     return counted.order_by("-is_active", "-started_at")
 
 
-# --- notifications and statistics ----------------------------------------------------------
-
-
-def notifications(user: Any) -> QuerySet[Notification]:
-    """Return the user's notifications, newest first."""
-    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
-
-
-def unread_count(user: Any) -> int:
-    """Return how many notifications the user has not read."""
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+# --- statistics ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -341,8 +395,6 @@ def deal_stats(user: Any, *, since: datetime.date | None = None, organization: O
 
 def prefetch_history(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
     """Prefetch listings' timelines with actors (two queries for any page)."""
-    from qiaoliang.exchange.models import ListingStatusChange
-
     return queryset.prefetch_related(
         Prefetch("history", queryset=ListingStatusChange.objects.select_related("actor").order_by("created_at", "id"))
     )

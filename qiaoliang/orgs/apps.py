@@ -1,10 +1,12 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from qiaoliang.core.apps import QiaoliangAppConfig
 
-class OrgsConfig(AppConfig):
+
+class OrgsConfig(QiaoliangAppConfig):
     """Organisations, zones, departments, partnerships, member enterprises, people and posts."""
 
+    default = True
     name = "qiaoliang.orgs"
     label = "orgs"
     verbose_name = _("Organisations and members")

@@ -2,75 +2,20 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from qiaoliang.core.codes import normalize_uscc
-from qiaoliang.core.models import Industry, Region
+from qiaoliang.core.forms import BootstrapForm, CodeFieldsMixin, DateInput, industry_section_choices, region_choices
+from qiaoliang.core.models import Industry
 from qiaoliang.core.widgets import FastSelect
 from qiaoliang.orgs.models import Enterprise, Membership, Organization
-
-_PLACEHOLDER_CITY_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 def _blank(label: Any) -> list[tuple[str, Any]]:
     return [("", label)]
-
-
-@cache
-def industry_section_choices() -> list[tuple[str, str]]:
-    """Return the 20 sections (门类) of GB/T 4754-2017 as select choices."""
-    sections = Industry.objects.filter(level=Industry.Level.SECTION).order_by("code").values_list("code", "name")
-    return [(code, f"{code} {name}") for code, name in sections]
-
-
-@cache
-def region_choices() -> list[tuple[str, Any]]:
-    """Return provinces and their cities as grouped select choices (6-digit codes)."""
-    rows = Region.objects.filter(level__lte=Region.Level.CITY).order_by("code").values_list("code", "name", "level")
-    groups: list[tuple[str, Any]] = []
-    current: list[tuple[str, str]] = []
-    for code, name, level in rows:
-        if level == Region.Level.PROVINCE:
-            current = [(code, name)]
-            groups.append((name, current))
-        elif name not in _PLACEHOLDER_CITY_NAMES:
-            current.append((code, f"— {name}"))
-    return groups
-
-
-class BootstrapForm(forms.Form):
-    """Give every widget its Bootstrap class, and mark the fields that have errors."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 
 
 class DirectoryFilterForm(BootstrapForm):
@@ -113,34 +58,6 @@ class DirectoryFilterForm(BootstrapForm):
 
 def _indented_name(organization: Organization) -> str:
     return "\u3000" * organization.depth + organization.display_name
-
-
-class CodeFieldsMixin:
-    """Turn industry and region code inputs into the reference rows, with clear errors."""
-
-    cleaned_data: dict[str, Any]
-
-    def clean_industry_code(self) -> Industry | None:
-        code = (self.cleaned_data.get("industry_code") or "").strip().upper()
-        if not code:
-            return None
-        industry = Industry.objects.filter(code=code).first()
-        if industry is None:
-            raise ValidationError(
-                _("%(code)s is not a GB/T 4754-2017 industry code."), code="industry", params={"code": code}
-            )
-        return industry
-
-    def clean_region_code(self) -> Region | None:
-        code = (self.cleaned_data.get("region_code") or "").strip()
-        if not code:
-            return None
-        region = Region.objects.filter(code=code.ljust(6, "0") if code.isdigit() and len(code) < 6 else code).first()
-        if region is None:
-            raise ValidationError(
-                _("%(code)s is not a GB/T 2260 administrative division code."), code="region", params={"code": code}
-            )
-        return region
 
 
 class EnterpriseProfileForm(CodeFieldsMixin, BootstrapForm):
@@ -276,3 +193,72 @@ class OrganizationForm(CodeFieldsMixin, BootstrapForm):
         initial = {name: getattr(organization, name) for name in cls.base_fields if hasattr(organization, name)}
         initial["region_code"] = organization.region_id or ""
         return initial
+
+
+class ApplicationForm(CodeFieldsMixin, BootstrapForm):
+    """An enterprise's membership application: who it is, whom to contact, the licence, where it applies."""
+
+    organization = forms.ModelChoiceField(label=_("Organisation to join"), queryset=Organization.objects.none(),
+                                          widget=FastSelect)  # fmt: skip
+    name = forms.CharField(label=_("Enterprise name"), max_length=120)
+    uscc = forms.CharField(label=_("Unified social credit code"), max_length=30,
+                           help_text=_("18 characters, as printed on the business licence."))  # fmt: skip
+    industry_code = forms.CharField(label=_("Industry code"), max_length=5, required=False,
+                                    help_text=_("GB/T 4754-2017 code; type a word to search."))  # fmt: skip
+    region_code = forms.CharField(label=_("Region code"), max_length=6, required=False,
+                                  help_text=_("GB/T 2260 code; type a place name to search."))  # fmt: skip
+    size = forms.ChoiceField(label=_("Size"), required=False, choices=_blank("—") + Enterprise.Size.choices)
+    ownership = forms.ChoiceField(label=_("Ownership"), required=False,
+                                  choices=_blank("—") + Enterprise.Ownership.choices)  # fmt: skip
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    main_business = forms.CharField(label=_("Main business"), max_length=2000, required=False,
+                                    widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    contact_name = forms.CharField(label=_("Contact person"), max_length=40)
+    contact_mobile = forms.CharField(label=_("Contact mobile"), max_length=20)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
+    contact_job_title = forms.CharField(label=_("Job title"), max_length=60, required=False)
+    level = forms.ChoiceField(label=_("Member level applied for"), choices=Membership.Level.choices,
+                              initial=Membership.Level.MEMBER)  # fmt: skip
+    statement = forms.CharField(label=_("Why we want to join"), max_length=1000, required=False,
+                                widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    licence = forms.FileField(
+        label=_("Business licence"), help_text=_("A scan or photo: PDF, JPG or PNG, at most 10 MB.")
+    )
+
+    FIELDS = ("name", "size", "ownership", "address", "main_business", "contact_name", "contact_mobile",
+              "contact_email", "contact_job_title", "level", "statement")  # fmt: skip
+
+    def __init__(self, *args: Any, organizations: Any, licence_required: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["organization"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = organizations
+        field.label_from_instance = _indented_name  # type: ignore[method-assign,assignment]
+        self.fields["licence"].required = licence_required
+        self.fields["licence"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png"
+
+    def application_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        values = {name: data[name].strip() if isinstance(data[name], str) else data[name] for name in self.FIELDS}
+        values["industry"] = data["industry_code"]
+        values["region"] = data["region_code"]
+        return values
+
+    @classmethod
+    def initial_for(cls, application: Any) -> dict[str, Any]:
+        initial = {name: getattr(application, name) for name in cls.FIELDS}
+        initial.update(
+            organization=application.organization_id,
+            uscc=application.uscc,
+            industry_code=application.industry_id or "",
+            region_code=application.region_id or "",
+        )
+        return initial
+
+
+class DecisionForm(BootstrapForm):
+    """A reviewer's decision with the note the applicant reads (required to return or refuse)."""
+
+    note = forms.CharField(label=_("Note to the applicant"), max_length=500, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    level = forms.ChoiceField(label=_("Member level"), choices=Membership.Level.choices, required=False)

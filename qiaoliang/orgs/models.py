@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from qiaoliang.core.codes import mask_mobile
-from qiaoliang.core.models import FastChoiceDisplayMixin
-
-if TYPE_CHECKING:
-    from qiaoliang.accounts.models import User
+from qiaoliang.core.models import FastChoiceDisplayMixin, StatusChange
+from qiaoliang.core.permissions import ScopedQuerySet
+from qiaoliang.core.text import name_grams, name_keys
+from qiaoliang.core.uploads import random_name
 
 
 class TimeStamped(FastChoiceDisplayMixin, models.Model):
@@ -21,14 +22,6 @@ class TimeStamped(FastChoiceDisplayMixin, models.Model):
 
     class Meta:
         abstract = True
-
-
-class OrganizationQuerySet(models.QuerySet["Organization"]):
-    def for_user(self, user: User, action: str = "view") -> OrganizationQuerySet:
-        """Return the organisations the user may see (or change, with action='change')."""
-        from qiaoliang.core.permissions import get_scope
-
-        return get_scope(user).filter_organizations(self, action)
 
 
 class Organization(TimeStamped):
@@ -68,7 +61,7 @@ class Organization(TimeStamped):
     name_pinyin = models.CharField(max_length=255, editable=False, default="")
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = OrganizationQuerySet.as_manager()
+    objects = ScopedQuerySet["Organization"].as_manager()
 
     class Meta:
         ordering = ["path"]
@@ -92,24 +85,6 @@ class Organization(TimeStamped):
         return [int(part) for part in self.path.strip("/").split("/") if part]
 
 
-class ZoneQuerySet(models.QuerySet["Zone"]):
-    def for_user(self, user: User, action: str = "view") -> ZoneQuerySet:
-        """Return the zones the user may see: all for staff, else zones with an organisation they see."""
-        from qiaoliang.core.permissions import get_scope
-
-        scope = get_scope(user)
-        if not scope.is_authenticated:
-            return self.none()
-        if scope.is_all:
-            return self
-        if action != "view":
-            return self.none()
-        visible = Organization.objects.for_user(user, "view").values("pk")
-        return self.filter(
-            Exists(Zone.organizations.through.objects.filter(zone_id=OuterRef("pk"), organization_id__in=visible))
-        )
-
-
 class Zone(TimeStamped):
     """Store a zone (片区): a group of organisations with convenors and a secretariat group."""
 
@@ -121,7 +96,7 @@ class Zone(TimeStamped):
     )
     description = models.TextField(_("description"), blank=True)
 
-    objects = ZoneQuerySet.as_manager()
+    objects = ScopedQuerySet["Zone"].as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -141,6 +116,8 @@ class Department(TimeStamped):
     contact_name = models.CharField(_("contact person"), max_length=40, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ScopedQuerySet["Department"].as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -175,6 +152,8 @@ class Partnership(TimeStamped):
     scope = models.TextField(_("scope of cooperation"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
 
+    objects = ScopedQuerySet["Partnership"].as_manager()
+
     class Meta:
         ordering = ["organization", "partner_name"]
         verbose_name = _("partnership")
@@ -183,14 +162,6 @@ class Partnership(TimeStamped):
 
     def __str__(self) -> str:
         return self.partner_name
-
-
-class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
-    def for_user(self, user: User, action: str = "view") -> EnterpriseQuerySet:
-        """Return the enterprises the user may see (or change, with action='change')."""
-        from qiaoliang.core.permissions import get_scope
-
-        return get_scope(user).filter_enterprises(self, action)
 
 
 class Enterprise(TimeStamped):
@@ -234,8 +205,14 @@ class Enterprise(TimeStamped):
     # Characters and character pairs of name_search (substring search index: FTS5 / GIN, see selectors).
     name_grams = models.TextField(editable=False, default="")
     is_active = models.BooleanField(_("active"), default=True)
+    # The organisation that recorded the enterprise (a roster, a resource sheet, an application): its managers see
+    # it even while it is no member anywhere (an enterprise met at a matchmaking meeting, invited to join).
+    registered_by = models.ForeignKey(
+        Organization, models.SET_NULL, null=True, blank=True, related_name="registered_enterprises",
+        verbose_name=_("recorded by"),
+    )  # fmt: skip
 
-    objects = EnterpriseQuerySet.as_manager()
+    objects = ScopedQuerySet["Enterprise"].as_manager()
 
     class Meta:
         ordering = ["name_pinyin", "id"]
@@ -253,14 +230,6 @@ class Enterprise(TimeStamped):
         return self.name
 
 
-class PersonQuerySet(models.QuerySet["Person"]):
-    def for_user(self, user: User, action: str = "view") -> PersonQuerySet:
-        """Return the people the user may see (or change)."""
-        from qiaoliang.core.permissions import get_scope
-
-        return get_scope(user).filter_people(self, action)
-
-
 class Person(TimeStamped):
     """Store a person: an enterprise's contact or an office holder."""
 
@@ -274,7 +243,7 @@ class Person(TimeStamped):
     job_title = models.CharField(_("job title"), max_length=60, blank=True)
     is_primary_contact = models.BooleanField(_("primary contact"), default=False)
 
-    objects = PersonQuerySet.as_manager()
+    objects = ScopedQuerySet["Person"].as_manager()
 
     class Meta:
         ordering = ["name_pinyin", "id"]
@@ -320,6 +289,8 @@ class Position(TimeStamped):
     term_start = models.DateField(_("term starts"), null=True, blank=True)
     term_end = models.DateField(_("term ends"), null=True, blank=True)
 
+    objects = ScopedQuerySet["Position"].as_manager()
+
     class Meta:
         ordering = ["title", "term_start"]
         verbose_name = _("post")
@@ -341,14 +312,6 @@ class Position(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.person} · {self.get_title_display()}"
-
-
-class MembershipQuerySet(models.QuerySet["Membership"]):
-    def for_user(self, user: User, action: str = "view") -> MembershipQuerySet:
-        """Return the memberships the user may see (or change)."""
-        from qiaoliang.core.permissions import get_scope
-
-        return get_scope(user).filter_memberships(self, action)
 
 
 class Membership(TimeStamped):
@@ -373,7 +336,7 @@ class Membership(TimeStamped):
     joined_on = models.DateField(_("joined on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
 
-    objects = MembershipQuerySet.as_manager()
+    objects = ScopedQuerySet["Membership"].as_manager()
 
     class Meta:
         ordering = ["organization", "enterprise"]
@@ -391,10 +354,167 @@ class Membership(TimeStamped):
         return f"{self.enterprise} @ {self.organization}"
 
 
+class MembershipStatusChange(StatusChange):
+    """Record one move of a membership's status (suspended, withdrawn, reinstated) with the reason."""
+
+    status_choices = Membership.Status.choices
+
+    membership = models.ForeignKey(Membership, models.CASCADE, related_name="history")
+
+    class Meta(StatusChange.Meta):
+        verbose_name = _("membership status change")
+        verbose_name_plural = _("membership status changes")
+
+
+class PartnershipStatusChange(StatusChange):
+    """Record one move of a partnership's status."""
+
+    status_choices = Partnership.Status.choices
+
+    partnership = models.ForeignKey(Partnership, models.CASCADE, related_name="history")
+
+    class Meta(StatusChange.Meta):
+        verbose_name = _("partnership status change")
+        verbose_name_plural = _("partnership status changes")
+
+
+def licence_path(instance: Any, filename: str) -> str:
+    """Store an uploaded business licence under a random name (never the uploader's)."""
+    return random_name("licences", filename)
+
+
+class MembershipApplication(TimeStamped):
+    """Store an enterprise's online application to join an organisation (入会申请), reviewed by its secretary."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        RETURNED = "returned", _("Returned for changes")
+        APPROVED = "approved", _("Approved")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="membership_applications", verbose_name=_("applicant")
+    )
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="applications", verbose_name=_("organisation applied to")
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, models.SET_NULL, null=True, blank=True, related_name="applications", verbose_name=_("enterprise")
+    )
+    uscc = models.CharField(_("unified social credit code"), max_length=18)
+    name = models.CharField(_("enterprise name"), max_length=120)
+    industry = models.ForeignKey(
+        "core.Industry", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("industry")
+    )
+    region = models.ForeignKey(
+        "core.Region", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region")
+    )
+    size = models.CharField(_("size"), max_length=8, choices=Enterprise.Size.choices, blank=True)
+    ownership = models.CharField(_("ownership"), max_length=12, choices=Enterprise.Ownership.choices, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    main_business = models.TextField(_("main business"), blank=True, max_length=2000)
+    contact_name = models.CharField(_("contact person"), max_length=40)
+    contact_mobile = models.CharField(_("contact mobile"), max_length=11)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_job_title = models.CharField(_("job title"), max_length=60, blank=True)
+    level = models.CharField(_("member level applied for"), max_length=16, choices=Membership.Level.choices,
+                             default=Membership.Level.MEMBER)  # fmt: skip
+    licence = models.FileField(_("business licence"), upload_to=licence_path, max_length=200)
+    licence_name = models.CharField(_("licence file name"), max_length=200, blank=True)
+    statement = models.TextField(_("why we want to join"), blank=True, max_length=1000)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED)
+    review_note = models.CharField(_("reviewer's note"), max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    objects = ScopedQuerySet["MembershipApplication"].as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("membership application")
+        verbose_name_plural = _("membership applications")
+        indexes = [
+            models.Index(fields=["organization", "status", "created_at"], name="orgs_application_queue_idx"),
+            models.Index(fields=["applicant", "-created_at"], name="orgs_application_mine_idx"),
+            models.Index(fields=["uscc"], name="orgs_application_uscc_idx"),
+        ]
+        constraints = [
+            # One open application per enterprise and organisation (returned ones are edited and sent again).
+            models.UniqueConstraint(
+                fields=["uscc", "organization"], condition=Q(status__in=["submitted", "returned"]),
+                name="orgs_one_open_application",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.organization}"
+
+
+class MembershipApplicationStatusChange(StatusChange):
+    """Record one step of a membership application (submitted, returned with the reason, approved)."""
+
+    status_choices = MembershipApplication.Status.choices
+
+    application = models.ForeignKey(MembershipApplication, models.CASCADE, related_name="history")
+
+    class Meta(StatusChange.Meta):
+        verbose_name = _("application status change")
+        verbose_name_plural = _("application status changes")
+
+
+class EnterpriseChangeRequest(TimeStamped):
+    """Hold an enterprise contact's change to key profile fields (name, industry, region…) until it is reviewed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    enterprise = models.ForeignKey(
+        Enterprise, models.CASCADE, related_name="change_requests", verbose_name=_("enterprise")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("requested by")
+    )
+    changes = models.JSONField(_("changes"), default=dict)  # {field: [old, new]} as stored values
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    review_note = models.CharField(_("reviewer's note"), max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    objects = ScopedQuerySet["EnterpriseChangeRequest"].as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("profile change request")
+        verbose_name_plural = _("profile change requests")
+        indexes = [models.Index(fields=["status", "created_at"], name="orgs_change_queue_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise"], condition=Q(status="pending"), name="orgs_one_pending_change"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}: {sorted(self.changes)}"
+
+
 def enterprise_search_fields(name: str) -> dict[str, Any]:
     """Return the derived search keys for an enterprise name."""
-    from qiaoliang.core.text import name_grams, name_keys
-
     text, pinyin, initials = name_keys(name)
     return {
         "name_search": text[:200],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qiaoliang.orgs import views, views_roster
+from qiaoliang.orgs import views, views_applications, views_roster
 
 app_name = "orgs"
 urlpatterns = [
@@ -19,4 +19,11 @@ urlpatterns = [
     path("roster/template/", views_roster.download_template, name="roster_template"),
     path("roster/import/", views_roster.import_upload, name="roster_import"),
     path("roster/import/<str:token>/", views_roster.import_preview, name="roster_import_preview"),
+    path("my-enterprise/", views_applications.my_enterprise, name="my_enterprise"),
+    path("apply/", views_applications.apply, name="apply"),
+    path("applications/", views_applications.applications, name="applications"),
+    path("applications/<int:pk>/", views_applications.application_detail, name="application"),
+    path("applications/<int:pk>/decide/", views_applications.application_decide, name="application_decide"),
+    path("applications/<int:pk>/licence/", views_applications.application_licence, name="application_licence"),
+    path("changes/<int:pk>/", views_applications.change_request, name="change_request"),
 ]

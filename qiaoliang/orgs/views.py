@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from qiaoliang.core import audit, htmx
 from qiaoliang.core.exceptions import DomainError
-from qiaoliang.core.permissions import can, get_for_user, get_scope
+from qiaoliang.core.permissions import can, get_for_user, has_capability
 from qiaoliang.core.text import compact_text, is_pinyin_query, to_simplified
 from qiaoliang.orgs import selectors, services
 from qiaoliang.orgs.forms import (
@@ -31,7 +31,7 @@ from qiaoliang.orgs.forms import (
     OrganizationForm,
 )
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, Position, Zone
-from qiaoliang.orgs.selectors import DirectoryFilters
+from qiaoliang.orgs.selectors import DirectoryFilters, get_scope
 
 PAGE_SIZE = 50
 
@@ -195,7 +195,7 @@ def directory(request: HttpRequest) -> HttpResponse:
         "enterprises": enterprises,
         "filters": filters,
         "export_url": f"{reverse('orgs:directory_export')}?{urlencode(filters.as_query())}",
-        "may_create": scope.is_all or bool(scope.change_org_ids),
+        "may_create": has_capability(user, "orgs.manage_members"),
     }
     if not htmx.wants_partial(request):
         context["form"] = DirectoryFilterForm(request.GET or None, organizations=organizations)

@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from qiaoliang.core.exceptions import DomainError
-from qiaoliang.core.permissions import get_for_user, get_scope
-from qiaoliang.orgs import roster
+from qiaoliang.core.permissions import IMPORT, get_for_user, has_capability
+from qiaoliang.orgs import exports, importers
 from qiaoliang.orgs.models import Enterprise, Membership, Organization
 from qiaoliang.orgs.selectors import DirectoryFilters
 
@@ -42,25 +42,25 @@ class RosterUploadForm(forms.Form):
     )
     file = forms.FileField(
         label=gettext_lazy("Roster file (.xlsx)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + roster.XLSX_CONTENT_TYPE}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + importers.XLSX_CONTENT_TYPE}),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["organization"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Organization.objects.for_user(user, "import").order_by("path")
+        field.queryset = Organization.objects.for_user(user, IMPORT).order_by("path")
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        error = roster.inspect_roster(upload, upload.name)
+        error = importers.inspect_roster(upload, upload.name)
         if error:
             raise forms.ValidationError(error)
         return upload
 
 
 def _importable(user: Any) -> bool:
-    return Organization.objects.for_user(user, "import").exists()
+    return Organization.objects.for_user(user, IMPORT).exists()
 
 
 def _imports_dir() -> Path:
@@ -70,7 +70,7 @@ def _imports_dir() -> Path:
 
 
 def _upload_paths(token: str) -> tuple[Path, Path]:
-    if not roster.is_token(token):
+    if not importers.is_token(token):
         raise Http404
     directory = _imports_dir()
     return directory / f"{token}.xlsx", directory / f"{token}.json"
@@ -107,7 +107,7 @@ def download_template(request: HttpRequest) -> HttpResponse:
     """Send the empty roster template (headers, text-formatted code columns, a 说明 sheet)."""
     if not _importable(request.user):
         raise PermissionDenied
-    response = HttpResponse(roster.build_template(), content_type=roster.XLSX_CONTENT_TYPE)
+    response = HttpResponse(importers.build_template(), content_type=importers.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, "会员名册模板.xlsx")
     return response
 
@@ -122,7 +122,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         raw_organization = str(request.POST.get("organization", ""))
         if raw_organization.isdigit():
             # A guessed organisation id answers 404 (invisible) or 403 (visible, not importable).
-            get_for_user(Organization.objects.all(), request.user, "import", pk=int(raw_organization))
+            get_for_user(Organization.objects.all(), request.user, IMPORT, pk=int(raw_organization))
         form = RosterUploadForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             _remove_stale_uploads()
@@ -138,7 +138,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/roster_import.html", {"form": form, "max_mb": settings.IMPORT_MAX_BYTES // 2**20})
 
 
-def _preview_rows(rows: list[roster.RosterRow]) -> list[dict[str, Any]]:
+def _preview_rows(rows: list[importers.RosterRow]) -> list[dict[str, Any]]:
     return [
         {
             "row": row.row,
@@ -167,7 +167,7 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     if meta.get("user") != request.user.pk:
         raise Http404
-    organization = get_for_user(Organization.objects.all(), request.user, "import", pk=meta["organization"])
+    organization = get_for_user(Organization.objects.all(), request.user, IMPORT, pk=meta["organization"])
 
     if request.method == "POST" and request.POST.get("action") == "cancel":
         _remove_upload(token)
@@ -175,7 +175,7 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("orgs:roster_import")
 
     with file_path.open("rb") as handle:
-        parsed = roster.parse_roster(handle, meta["file_name"])
+        parsed = importers.parse_roster(handle, meta["file_name"])
     if parsed.file_error:
         _remove_upload(token)
         messages.error(request, parsed.file_error)
@@ -183,12 +183,12 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
 
     confirm = request.method == "POST" and request.POST.get("action") == "confirm"
     try:
-        result = roster.import_roster(
+        result = importers.import_roster(
             actor=request.user, organization=organization, parsed=parsed, dry_run=not confirm, source="web"
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        result = roster.import_roster(actor=request.user, organization=organization, parsed=parsed, dry_run=True)
+        result = importers.import_roster(actor=request.user, organization=organization, parsed=parsed, dry_run=True)
     if result.written:
         _remove_upload(token)
         messages.success(
@@ -224,11 +224,11 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def export_directory(request: HttpRequest) -> HttpResponse:
     """Download the member directory, with the current filters, as xlsx (audited)."""
-    if not get_scope(request.user).can_see_roster:
+    if not has_capability(request.user, "orgs.see_roster"):
         raise PermissionDenied
     filters = DirectoryFilters.from_mapping(request.GET)
-    content, _count = roster.export_directory(user=request.user, filters=filters)
+    content, _count = exports.export_directory(user=request.user, filters=filters)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(content, content_type=roster.XLSX_CONTENT_TYPE)
+    response = HttpResponse(content, content_type=importers.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, f"会员名录-{stamp}.xlsx")
     return response

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from qiaoliang.core import permissions
+from qiaoliang.core import navigation, notifications, permissions
 from qiaoliang.core.codes import mask_mobile
 
 register = template.Library()
@@ -35,3 +35,26 @@ def querystring_with(context: template.Context, **changes: Any) -> str:
             query[key] = value
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def main_nav(context: template.Context) -> list[dict[str, Any]]:
+    """Return the navigation entries the current user may use: {% main_nav as entries %}."""
+    request = context.get("request")
+    if request is None or not getattr(request.user, "is_authenticated", False):
+        return []
+    return navigation.nav_for(request)
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context: template.Context) -> int:
+    """Return the current user's unread notification count (one query): {% unread_notifications as n %}."""
+    request = context.get("request")
+    return notifications.unread_count(request.user) if request is not None else 0
+
+
+@register.simple_tag(takes_context=True)
+def has_capability(context: template.Context, name: str) -> bool:
+    """Tell whether the current user has a capability: {% has_capability "exchange.review" as ok %}."""
+    request = context.get("request")
+    return request is not None and permissions.has_capability(request.user, name)

@@ -9,14 +9,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from qiaoliang.core.models import Industry, Region
+from qiaoliang.core.serializers import IndustryBriefSerializer, RegionBriefSerializer
 from qiaoliang.exchange.models import Category, Direction, Listing, Match
 from qiaoliang.exchange.reasons import describe
-from qiaoliang.orgs.api.serializers import (
-    EnterpriseBriefSerializer,
-    IndustryBriefSerializer,
-    OrganizationBriefSerializer,
-    RegionBriefSerializer,
-)
+from qiaoliang.orgs.api.serializers import EnterpriseBriefSerializer, OrganizationBriefSerializer
 from qiaoliang.orgs.models import Enterprise
 
 # --- output -------------------------------------------------------------------
@@ -89,8 +85,9 @@ class MatchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Match
-        fields = ["id", "need", "offer", "score", "reasons", "status", "deal_amount", "deal_date", "declined_reason",
-                  "introduced_by", "created_at", "updated_at"]  # fmt: skip
+        fields = ["id", "need", "offer", "score", "reasons", "status", "need_agreed_at", "offer_agreed_at",
+                  "proposed_side", "proposed_amount", "proposed_date", "deal_amount", "deal_date", "confirmed_at",
+                  "declined_reason", "introduced_by", "created_at", "updated_at"]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field(ReasonSerializer(many=True))

@@ -1,10 +1,9 @@
 """Routes of the exchange API under /api/v1/."""
 
-from rest_framework.routers import DefaultRouter
-
+from qiaoliang.core.viewsets import Router
 from qiaoliang.exchange.api import views
 
-router = DefaultRouter(use_regex_path=False)
+router = Router()
 router.register("listings", views.ListingViewSet, basename="listing")
 router.register("matches", views.MatchViewSet, basename="match")
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from django.core.cache import cache
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
@@ -18,13 +15,14 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from qiaoliang.core.permissions import CHANGE, VIEW, get_for_user
-from qiaoliang.exchange import matching_service, selectors, services
+from qiaoliang.core import idempotency
+from qiaoliang.core.permissions import CHANGE, REVIEW, VIEW, get_for_user
+from qiaoliang.core.viewsets import ScopedViewSet
+from qiaoliang.exchange import selectors, services
 from qiaoliang.exchange.api import serializers
 from qiaoliang.exchange.api.filters import ListingFilter, MatchFilter
 from qiaoliang.exchange.models import Listing, Match
-from qiaoliang.exchange.permissions import REVIEW
-from qiaoliang.orgs.api.views import ScopedViewSet
+from qiaoliang.exchange.permissions import RANK
 
 LISTING_RELATED = ["enterprise", "organization", "industry", "region"]
 MATCH_RELATED = ["need__enterprise", "offer__enterprise"]
@@ -147,8 +145,9 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     @extend_schema(
         summary=_lazy("Ranked matches of a listing"),
         description=_lazy(
-            "The listings of the opposite direction that fit this one best, with a 0..1 score and the reasons, "
-            "and the stored match of each pair if there is one (to move its status)."
+            "For the listing's own enterprise and its reviewers: the listings of the opposite direction that fit "
+            "it best, with a calibrated 0..1 relevance and the reasons, and the stored match of each pair the caller "
+            "may see (to move its status)."
         ),
         parameters=[
             OpenApiParameter(
@@ -162,33 +161,21 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def matches(self, request: Request, pk: int) -> Response:
-        listing = self._fetch(pk, VIEW)
+        listing = self._fetch(pk, RANK)
         try:
             top = int(request.query_params.get("top", 10))
         except ValueError as exc:
             raise ValidationError({"top": [_("Give a whole number.")]}) from exc
         if not 1 <= top <= MAX_TOP:
             raise ValidationError({"top": [_("Give a number from 1 to %(max)d.") % {"max": MAX_TOP}]})
-        ranked = matching_service.rank(listing, top_n=top)
-        visible = set(
-            Listing.objects.for_user(self.user, VIEW).filter(pk__in=[other.pk for other, _r in ranked])
-            .values_list("pk", flat=True)
-        )  # fmt: skip
-        pair = Q(need=listing) if listing.direction == "need" else Q(offer=listing)
-        stored = {
-            (m.offer_id if listing.direction == "need" else m.need_id): m
-            for m in Match.objects.filter(pair).only("id", "need_id", "offer_id", "status")
-        }
-        items: list[dict[str, Any]] = []
-        for other, result in ranked:
-            if other.pk not in visible:
-                continue
-            match = stored.get(other.pk)
-            items.append({
-                "rank": len(items) + 1, "score": round(result.score, 4),
-                "reasons": serializers.reason_items(result.reasons), "listing": other,
-                "match": match.pk if match else None, "match_status": match.status if match else None,
-            })  # fmt: skip
+        items = [
+            {
+                "rank": rank, "score": round(row["score"], 4), "reasons": serializers.reason_items(row["raw_reasons"]),
+                "listing": row["listing"], "match": row["match"].pk if row["match"] else None,
+                "match_status": row["match"].status if row["match"] else None,
+            }
+            for rank, row in enumerate(selectors.ranked_matches(self.user, listing, top=top), start=1)
+        ]  # fmt: skip
         return Response(serializers.RankedMatchSerializer(items, many=True).data)
 
 
@@ -219,8 +206,10 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(
         summary=_lazy("Move a match"),
         description=_lazy(
-            "contacted, in_talks, deal (with deal_amount in yuan and deal_date) or declined (with a reason). "
-            "Send an Idempotency-Key header so that a retried request is not applied twice."
+            "For the two enterprises of the match: contacted or in_talks agrees to talk for the caller's side (both "
+            "agreeing starts the talks); deal proposes a deal (deal_amount in yuan, deal_date) or confirms the "
+            "other side's proposal, which then counts; declined (with a reason) ends the match. Staff who manage "
+            "one side may decline. Send an Idempotency-Key header so that a retried request is not applied twice."
         ),
         parameters=[IDEMPOTENCY_KEY],
         request=serializers.MatchStatusInputSerializer,
@@ -228,68 +217,17 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     )
     @action(detail=True, methods=["post"], url_path="status")
     def move(self, request: Request, pk: int) -> Response:
-        match = get_for_user(self.decorate(Match.objects.all()), self.user, CHANGE, pk=pk)
+        match = self.fetch(pk, VIEW)
         data = serializers.MatchStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with IdempotentRequest(request, scope=f"match-status:{match.pk}", body=data.validated_data) as replay:
-            if replay.response is not None:
-                return replay.response
-            values = data.validated_data
-            match = services.transition_match(
+        values = data.validated_data
+
+        def produce() -> Response:
+            moved = services.move_match(
                 actor=self.user, match=match, to_status=values["status"], deal_amount=values.get("deal_amount"),
                 deal_date=values.get("deal_date"), reason=values.get("reason", ""),
             )  # fmt: skip
-            match = self.decorate(Match.objects.all()).get(pk=match.pk)
-            response = Response(serializers.MatchSerializer(match, context=self.get_serializer_context()).data)
-            replay.store(response)
-            return response
+            moved = self.decorate(Match.objects.all()).get(pk=moved.pk)
+            return Response(serializers.MatchSerializer(moved, context=self.get_serializer_context()).data)
 
-
-class IdempotentRequest:
-    """Make a retried write safe with the client's Idempotency-Key header, remembered in the cache for a day.
-
-    The key is claimed with `cache.add` (atomic in Redis and in the local-memory cache), so of two requests
-    with the same key one runs and the other gets 409 until the first has finished; afterwards the same key
-    with the same body returns the stored answer. Keys are per user and per target, so users cannot collide.
-    A request without the header runs normally; the status table still refuses a repeated move.
-    """
-
-    TIMEOUT = 24 * 60 * 60
-    VERSION = 1
-
-    def __init__(self, request: Request, *, scope: str, body: dict[str, Any]) -> None:
-        self.key = (request.headers.get("Idempotency-Key") or "").strip()
-        if len(self.key) > 100:
-            raise ValidationError({"Idempotency-Key": [_("The key is longer than 100 characters.")]})
-        digest = hashlib.sha256(f"{request.user.pk}:{scope}:{self.key}".encode()).hexdigest()
-        self.cache_key = f"qiaoliang:idempotency:v{self.VERSION}:{digest}"
-        self.fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-        self.response: Response | None = None
-        self._claimed = False
-
-    def __enter__(self) -> IdempotentRequest:
-        if not self.key:
-            return self
-        if cache.add(self.cache_key, {"state": "running", "fingerprint": self.fingerprint}, self.TIMEOUT):
-            self._claimed = True
-            return self
-        stored = cache.get(self.cache_key) or {}
-        if stored.get("fingerprint") != self.fingerprint:
-            raise ValidationError({"Idempotency-Key": [_("This key was used for a different request.")]})
-        if stored.get("state") != "done":
-            self.response = Response(
-                {"detail": _("A request with this key is still running; try again."), "code": "idempotency_conflict"},
-                status=status.HTTP_409_CONFLICT,
-            )
-            return self
-        self.response = Response(stored["data"], status=stored["status"], headers={"Idempotent-Replayed": "true"})
-        return self
-
-    def store(self, response: Response) -> None:
-        if self._claimed:
-            cache.set(self.cache_key, {"state": "done", "fingerprint": self.fingerprint, "status": response.status_code,
-                                       "data": response.data}, self.TIMEOUT)  # fmt: skip
-
-    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        if self._claimed and exc_type is not None:
-            cache.delete(self.cache_key)  # the change was not applied: a retry may run again
+        return idempotency.run(request, scope=f"match-status:{match.pk}", body=values, produce=produce)

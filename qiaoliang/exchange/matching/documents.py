@@ -42,6 +42,7 @@ class ListingDoc:
     valid_until: date | None = None
     enterprise_id: int | str | None = None
     is_open: bool = True
+    service_area: str = ""
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -75,6 +76,7 @@ class ListingDoc:
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
             "enterprise_id": self.enterprise_id,
             "is_open": self.is_open,
+            "service_area": self.service_area,
         }
 
     @classmethod

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from qiaoliang.exchange import selectors
+from qiaoliang.core.permissions import has_capability
 from qiaoliang.exchange.reasons import ReasonText, describe_all
 
 register = template.Library()
@@ -39,18 +39,14 @@ def percent(score: Any) -> int:
 
 
 @register.simple_tag(takes_context=True)
-def unread_notifications(context: template.Context) -> int:
-    """Return the current user's unread notification count (one query): {% unread_notifications as n %}."""
-    request = context.get("request")
-    return selectors.unread_count(request.user) if request is not None else 0
-
-
-@register.simple_tag(takes_context=True)
 def exchange_nav(context: template.Context) -> dict[str, bool]:
     """Tell which exchange pages the current user's sub-navigation offers."""
     request = context.get("request")
     if request is None:
         return {}
     user = request.user
-    reviewer = selectors.may_review_any(user)
-    return {"review": reviewer, "introduce": reviewer, "post": selectors.changeable_enterprises(user).exists()}
+    return {
+        "review": has_capability(user, "exchange.review"),
+        "introduce": has_capability(user, "exchange.introduce"),
+        "post": has_capability(user, "exchange.post"),
+    }

@@ -11,11 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from conftest import World, make_uscc
-from qiaoliang.core.models import AuditLog, Industry, Region
+from conftest import World, make_uscc, make_user
+from qiaoliang.accounts.models import Role
+from qiaoliang.core.models import AuditLog, IdempotencyRecord, Industry, Region
 from qiaoliang.exchange import matching_service, services
 from qiaoliang.exchange.matching import HashEmbedder
-from qiaoliang.exchange.models import Listing, Match, MatchStatusChange
+from qiaoliang.exchange.models import Listing, Match, MatchMessage
 from qiaoliang.orgs import services as org_services
 
 pytestmark = pytest.mark.django_db
@@ -171,7 +172,7 @@ def test_domain_errors_come_back_as_json(world: World) -> None:
         "/api/v1/listings/", new_listing(world, valid_until="2020-01-01"), format="json"
     )
     assert response.status_code == 400
-    assert response.json()["code"] == "expired"
+    assert response.json()["code"] == "valid_until"
 
 
 def test_an_enterprise_change_to_a_published_listing_goes_back_to_review(world: World, board: dict) -> None:
@@ -272,18 +273,46 @@ def test_match_detail_presents_both_listings_and_reasons(world: World, match: Ma
     assert data["reasons"] == [{"code": "introduced", "text": "Introduced by the federation", "params": {}}]
 
 
-def test_match_moves_to_a_deal_with_amount_and_date(world: World, match: Match) -> None:
-    client = client_for(world, "contact")
+@pytest.fixture
+def offer_side(world: World) -> Any:
+    """The contact of e2, the enterprise of the offer."""
+    return make_user("e2contact", Role.ENTERPRISE_CONTACT, enterprise=world.e2)
+
+
+def as_user(user: Any) -> APIClient:
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def test_both_sides_agree_then_one_proposes_and_the_other_confirms_the_deal(world: World, match: Match,
+                                                                          offer_side: Any) -> None:  # fmt: skip
+    need_side, other = client_for(world, "contact"), as_user(offer_side)
     url = f"/api/v1/matches/{match.pk}/status/"
-    assert client.post(url, {"status": "contacted"}, format="json").json()["status"] == "contacted"
-    response = client.post(url, {"status": "deal"}, format="json")
+    assert need_side.post(url, {"status": "contacted"}, format="json").json()["status"] == "contacted"
+    assert other.post(url, {"status": "in_talks"}, format="json").json()["status"] == "in_talks"
+    response = need_side.post(url, {"status": "deal"}, format="json")
     assert (response.status_code, response.json()["code"]) == (400, "deal_amount")
     today = datetime.date.today().isoformat()
-    response = client.post(url, {"status": "deal", "deal_amount": "120000", "deal_date": today}, format="json")
+    response = need_side.post(url, {"status": "deal", "deal_amount": "120000", "deal_date": today}, format="json")
+    assert (response.status_code, response.json()["status"]) == (200, "in_talks")  # proposed, not yet a deal
+    response = other.post(url, {"status": "deal"}, format="json")  # confirming the other side's proposal
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["deal_amount"], response.json()["deal_date"]) == (
         "deal", "120000.00", today,
     )  # fmt: skip
+
+
+def test_an_amount_past_its_column_is_refused_and_lists_keep_working(world: World, match: Match,
+                                                                    offer_side: Any) -> None:  # fmt: skip
+    url = f"/api/v1/matches/{match.pk}/status/"
+    client_for(world, "contact").post(url, {"status": "contacted"}, format="json")
+    as_user(offer_side).post(url, {"status": "in_talks"}, format="json")
+    response = client_for(world, "contact").post(
+        url, {"status": "deal", "deal_amount": "1000000000000000", "deal_date": "2026-11-01"}, format="json"
+    )
+    assert response.status_code == 400 and "deal_amount" in response.json()
+    assert client_for(world, "staff").get("/api/v1/matches/").status_code == 200
 
 
 def test_declining_needs_a_reason(world: World, match: Match) -> None:
@@ -294,23 +323,26 @@ def test_declining_needs_a_reason(world: World, match: Match) -> None:
     assert (response.json()["status"], response.json()["declined_reason"]) == ("declined", "价格不合适")
 
 
-def test_match_status_is_refused_outside_scope(world: World, match: Match) -> None:
+def test_match_status_is_refused_outside_scope_and_to_staff_who_cannot_sign(world: World, match: Match) -> None:
     url = f"/api/v1/matches/{match.pk}/status/"
     assert client_for(world, "outsider").post(url, {"status": "contacted"}, format="json").status_code == 404
     assert client_for(world, "provider").post(url, {"status": "contacted"}, format="json").status_code == 404
+    assert client_for(world, "staff").post(url, {"status": "contacted"}, format="json").status_code == 403
 
 
-def test_a_retried_status_change_with_the_same_key_is_applied_once(world: World, match: Match) -> None:
+def test_a_retried_proposal_with_the_same_key_is_applied_once(world: World, match: Match, offer_side: Any) -> None:
     client = client_for(world, "contact")
     url = f"/api/v1/matches/{match.pk}/status/"
-    first = client.post(url, {"status": "contacted"}, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
-    again = client.post(url, {"status": "contacted"}, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
+    client.post(url, {"status": "contacted"}, format="json")
+    as_user(offer_side).post(url, {"status": "in_talks"}, format="json")
+    body = {"status": "deal", "deal_amount": "5000", "deal_date": datetime.date.today().isoformat()}
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
     assert (first.status_code, again.status_code) == (200, 200)
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert MatchStatusChange.objects.filter(match=match, to_status="contacted").count() == 1
-    without_key = client.post(url, {"status": "contacted"}, format="json")
-    assert (without_key.status_code, without_key.json()["code"]) == (400, "transition")
+    assert MatchMessage.objects.filter(match=match, body__startswith="Deal proposed").count() == 1
+    assert IdempotencyRecord.objects.filter(key="retry-1", state="done").count() == 1
 
 
 def test_an_idempotency_key_cannot_be_reused_for_another_request(world: World, match: Match) -> None:
@@ -321,24 +353,22 @@ def test_an_idempotency_key_cannot_be_reused_for_another_request(world: World, m
     assert response.status_code == 400 and "Idempotency-Key" in response.json()
 
 
-def test_a_failed_request_does_not_burn_its_key(world: World, match: Match) -> None:
+def test_a_failed_request_does_not_burn_its_key(world: World, match: Match, offer_side: Any) -> None:
     client = client_for(world, "contact")
     url = f"/api/v1/matches/{match.pk}/status/"
     body = {"status": "deal", "deal_amount": "5000", "deal_date": datetime.date.today().isoformat()}
-    assert client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="d").status_code == 400  # not contacted yet
+    assert client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="d").status_code == 400  # not in talks yet
     client.post(url, {"status": "contacted"}, format="json")
-    assert client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="d").json()["status"] == "deal"
+    as_user(offer_side).post(url, {"status": "in_talks"}, format="json")
+    response = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="d")
+    assert (response.status_code, response.json()["proposed_amount"]) == (200, "5000.00")
 
 
-def test_keys_are_per_user(world: World, match: Match) -> None:
+def test_keys_are_per_user(world: World, match: Match, offer_side: Any) -> None:
     url = f"/api/v1/matches/{match.pk}/status/"
     client_for(world, "contact").post(url, {"status": "contacted"}, format="json", HTTP_IDEMPOTENCY_KEY="same")
-    response = client_for(world, "staff").post(url, {"status": "in_talks"}, format="json",
-                                               HTTP_IDEMPOTENCY_KEY="same")  # fmt: skip
+    response = as_user(offer_side).post(url, {"status": "in_talks"}, format="json", HTTP_IDEMPOTENCY_KEY="same")
     assert (response.status_code, response.json()["status"]) == (200, "in_talks")
-
-
-# --- query counts ---------------------------------------------------------------------------------
 
 
 @pytest.fixture

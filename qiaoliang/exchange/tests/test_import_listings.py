@@ -18,7 +18,8 @@ from openpyxl import Workbook
 
 from conftest import World, make_uscc
 from qiaoliang.core.models import AuditLog
-from qiaoliang.exchange import importing, matching_service
+from qiaoliang.exchange import importers as importing
+from qiaoliang.exchange import matching_service
 from qiaoliang.exchange.matching import HashEmbedder
 from qiaoliang.exchange.models import Listing, ListingStatusChange
 from qiaoliang.exchange.search import search_listings
@@ -51,7 +52,7 @@ def sheet_row(**values: Any) -> list[Any]:
         "统一社会信用代码": NEW_USCC, "企业名称": "广州腾诚橡胶有限公司", "供需": "供", "类别": "物资",
         "标题": "供应顺丁橡胶BR9000", "描述": "<p>现货顺丁橡胶，月供500吨</p>", "行业代码": "2913",
         "行政区划代码": "440114", "数量": 500, "单位": "吨", "价格或预算": "1.2万元/吨", "有效期至": in_days(90),
-        "外部编号": "O0001",
+        "外部编号": "O0001", "服务区域": "",
     }  # fmt: skip
     row.update(values)
     return [row[header] for header in HEADERS]
@@ -93,11 +94,12 @@ def fails(*args: str) -> tuple[str, list[str]]:
     return str(excinfo.value), err.getvalue().splitlines()
 
 
-def test_a_sheet_is_imported_published_with_new_members_history_and_one_audit_entry(world: World, tmp_path) -> None:
+def test_a_sheet_is_imported_published_with_non_members_history_and_one_audit_entry(world: World, tmp_path) -> None:
     out, err = run(write(tmp_path, good_rows()), "--no-index")
     assert err == ""
     assert out.splitlines()[0] == (
-        "3 rows for 北京市工商业联合会: 3 new listings, 0 updated, 0 unchanged; 2 new enterprises, 2 new memberships."
+        "3 rows for 北京市工商业联合会: 3 new listings, 0 updated, 0 unchanged; 2 enterprises new to the platform, "
+        "0 new memberships."
     )
     offer = Listing.objects.get(external_id="O0001")
     assert (offer.status, offer.direction, offer.category, offer.organization) == (
@@ -111,10 +113,11 @@ def test_a_sheet_is_imported_published_with_new_members_history_and_one_audit_en
     talent = Listing.objects.get(external_id="N0002")
     assert (talent.category, talent.industry_id, talent.region_id, talent.quantity) == ("talent", None, None, None)
     assert (talent.price_min, talent.price_max) == (Decimal(8000), Decimal(13000))
-    assert Enterprise.objects.get(uscc=NEW_USCC).name == "广州腾诚橡胶有限公司"
-    assert set(Membership.objects.filter(organization=world.federation).values_list("enterprise__uscc", flat=True)) >= {
-        NEW_USCC, OTHER_USCC,
-    }  # fmt: skip
+    assert offer.description == "现货顺丁橡胶，月供500吨"  # HTML removed on the way in
+    new = Enterprise.objects.get(uscc=NEW_USCC)
+    assert (new.name, new.registered_by) == ("广州腾诚橡胶有限公司", world.federation)
+    # Out-of-town firms met through a sheet are recorded, not counted as members.
+    assert not Membership.objects.filter(enterprise__uscc__in=[NEW_USCC, OTHER_USCC]).exists()
     assert list(ListingStatusChange.objects.filter(listing=offer).values_list("from_status", "to_status")) == [
         ("", "draft"), ("draft", "published"),
     ]  # fmt: skip
@@ -142,12 +145,20 @@ def test_existing_member_keeps_its_chamber_as_reviewer(world: World, tmp_path) -
     assert not Membership.objects.filter(enterprise=world.e1, organization=world.federation).exists()
 
 
-def test_org_option_chooses_where_new_enterprises_join(world: World, tmp_path) -> None:
+def test_org_option_chooses_who_records_and_reviews_new_enterprises(world: World, tmp_path) -> None:
     run(write(tmp_path, good_rows()), "--org", "C2", "--no-index")
-    assert Membership.objects.get(enterprise__uscc=NEW_USCC).organization == world.chamber2
+    assert Enterprise.objects.get(uscc=NEW_USCC).registered_by == world.chamber2
     assert Listing.objects.get(external_id="O0001").organization == world.chamber2
+    assert not Membership.objects.filter(enterprise__uscc=NEW_USCC).exists()
     message, _lines = fails(write(tmp_path, good_rows()), "--org", "NOPE")
     assert message == "There is no organisation with code NOPE."
+
+
+def test_as_members_option_makes_new_enterprises_members(world: World, tmp_path) -> None:
+    out, _err = run(write(tmp_path, good_rows()), "--org", "C2", "--as-members", "--no-index")
+    assert "2 enterprises new to the platform, 2 new memberships." in out
+    membership = Membership.objects.get(enterprise__uscc=NEW_USCC)
+    assert (membership.organization, membership.status) == (world.chamber2, "active")
 
 
 @pytest.mark.parametrize(
@@ -258,7 +269,9 @@ def test_importing_the_same_file_again_changes_nothing(world: World, tmp_path) -
     run(path, "--no-index")
     before = list(Listing.objects.order_by("pk").values_list("pk", "updated_at"))
     out, _err = run(path, "--no-index")
-    assert out.splitlines()[0].endswith("0 new listings, 0 updated, 3 unchanged; 0 new enterprises, 0 new memberships.")
+    assert out.splitlines()[0].endswith(
+        "0 new listings, 0 updated, 3 unchanged; 0 enterprises new to the platform, 0 new memberships."
+    )
     assert list(Listing.objects.order_by("pk").values_list("pk", "updated_at")) == before
     assert ListingStatusChange.objects.count() == 6
 

@@ -9,8 +9,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
+from conftest import make_user
+from qiaoliang.accounts.models import Role, RoleAssignment
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
-from qiaoliang.core.models import AuditLog
+from qiaoliang.core.models import AuditLog, Notification
 from qiaoliang.exchange import services
 from qiaoliang.exchange.models import Listing, ListingStatusChange, Match
 from qiaoliang.exchange.search import search_listings
@@ -56,7 +58,7 @@ def test_another_chambers_secretary_cannot_review(world):
 def test_a_listing_past_its_date_is_refused(world):
     with pytest.raises(DomainError) as excinfo:
         make_listing(world, valid_until=datetime.date(2020, 1, 1))
-    assert excinfo.value.code == "expired"
+    assert excinfo.value.code == "valid_until"
     assert Listing.objects.count() == 0
 
 
@@ -90,9 +92,9 @@ def test_enterprise_edit_of_a_published_listing_goes_back_to_review(world):
 @pytest.mark.parametrize(
     ("name", "content", "code"),
     [
-        ("virus.exe", b"MZ\x90\x00", "attachment_type"),
-        ("fake.pdf", b"<html>", "attachment_type"),
-        ("big.pdf", b"%PDF" + b"0" * (11 * 1024 * 1024), "attachment_size"),
+        ("virus.exe", b"MZ\x90\x00", "file_type"),
+        ("fake.pdf", b"<html>", "file_type"),
+        ("big.pdf", b"%PDF" + b"0" * (11 * 1024 * 1024), "file_size"),
     ],
 )
 def test_bad_attachments_are_refused(world, name, content, code):
@@ -118,23 +120,40 @@ def test_full_text_search_finds_two_character_words_and_folds_traditional(world)
     assert connection.vendor in {"sqlite", "postgresql"}
 
 
-def test_match_workflow_to_deal_with_history(world, django_capture_on_commit_callbacks):
+def test_match_workflow_to_a_confirmed_deal_with_history(world, django_capture_on_commit_callbacks):
+    e2_contact = make_user("e2contact", Role.ENTERPRISE_CONTACT, enterprise=world.e2)
     with django_capture_on_commit_callbacks(execute=True):
         need = make_listing(world, publish=True)
     with django_capture_on_commit_callbacks(execute=True):
         offer = make_listing(world, enterprise=world.e2, direction="offer", title="供应一次性医用口罩", publish=True)
     match = Match.objects.get(need=need, offer=offer)  # suggested by the engine on publication
-    match = services.transition_match(actor=world.contact, match=match, to_status="contacted")
+    match = services.agree_to_talk(actor=world.contact, match=match)
+    assert match.status == "contacted"
     with pytest.raises(DomainError):
-        services.transition_match(actor=world.contact, match=match, to_status="deal")  # no amount
-    match = services.transition_match(
-        actor=world.contact, match=match, to_status="deal", deal_amount=Decimal("120000"),
-        deal_date=datetime.date.today(),
-    )  # fmt: skip
+        services.propose_deal(actor=world.contact, match=match, amount=Decimal("1"), date=datetime.date.today())
+    match = services.agree_to_talk(actor=e2_contact, match=match)
+    assert match.status == "in_talks"
+    with pytest.raises(DomainError):
+        services.propose_deal(actor=world.contact, match=match, amount=None, date=datetime.date.today())
+    match = services.propose_deal(actor=world.contact, match=match, amount=Decimal("120000"),
+                                  date=datetime.date.today())  # fmt: skip
+    with pytest.raises(DomainError):
+        services.confirm_deal(actor=world.contact, match=match)  # the proposer does not confirm
+    match = services.confirm_deal(actor=e2_contact, match=match)
     assert (match.status, match.deal_amount) == ("deal", Decimal("120000"))
-    assert list(match.history.values_list("to_status", flat=True)) == ["contacted", "deal"]
+    assert list(match.history.values_list("to_status", flat=True)) == ["contacted", "in_talks", "deal"]
     with pytest.raises(NotAllowedError):
-        services.transition_match(actor=world.outsider, match=match, to_status="declined", reason="x")
+        services.decline_match(actor=world.outsider, match=match, reason="x")
+
+
+def test_staff_cannot_agree_or_sign_for_an_enterprise(world):
+    need = make_listing(world, publish=True)
+    offer = make_listing(world, enterprise=world.e2, direction="offer", title="供应口罩", publish=True)
+    match = services.introduce(actor=world.staff, need=need, offer=offer)
+    with pytest.raises(NotAllowedError):
+        services.agree_to_talk(actor=world.staff, match=match)
+    with pytest.raises(NotAllowedError):
+        services.propose_deal(actor=world.staff, match=match, amount=Decimal("1"), date=datetime.date.today())
 
 
 def test_same_direction_cannot_be_matched(world):
@@ -147,9 +166,6 @@ def test_same_direction_cannot_be_matched(world):
 def test_a_need_on_an_open_emergency_board_is_broadcast_to_fitting_offers(
     world, settings, django_capture_on_commit_callbacks
 ):
-    from qiaoliang.accounts.models import Role, RoleAssignment
-    from qiaoliang.exchange.models import Notification
-
     settings.MATCH_NOTIFY_SCORE = 1.01  # no ordinary match would be notified
     e2_contact = world.outsider
     RoleAssignment.objects.create(user=e2_contact, role=Role.ENTERPRISE_CONTACT, enterprise=world.e2)
@@ -160,5 +176,9 @@ def test_a_need_on_an_open_emergency_board_is_broadcast_to_fitting_offers(
         need = make_listing(world, title="急需医用口罩十万只", publish=True)
     need.refresh_from_db()
     assert need.is_urgent is True
-    assert Notification.objects.filter(user=e2_contact, match__need=need).count() == 1
-    assert Notification.objects.filter(user=world.contact, match__need=need).count() == 1
+    match = Match.objects.get(need=need)
+    for user in (e2_contact, world.contact):
+        assert (
+            Notification.objects.filter(user=user, kind="exchange.match.suggested", target_id=str(match.pk)).count()
+            == 1
+        )

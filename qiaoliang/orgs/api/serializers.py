@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from qiaoliang.core.codes import mask_email, mask_mobile, normalize_uscc
 from qiaoliang.core.models import Industry, Region
+from qiaoliang.core.serializers import IndustryBriefSerializer, RegionBriefSerializer
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, Zone
 
 # --- output -------------------------------------------------------------------
@@ -38,20 +39,6 @@ class ZoneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Zone
         fields = ["id", "code", "name", "federation", "organizations", "description"]
-        read_only_fields = fields
-
-
-class IndustryBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Industry
-        fields = ["code", "name"]
-        read_only_fields = fields
-
-
-class RegionBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Region
-        fields = ["code", "name", "full_name"]
         read_only_fields = fields
 
 

@@ -1,10 +1,9 @@
 """Routes of the orgs API under /api/v1/."""
 
-from rest_framework.routers import DefaultRouter
-
+from qiaoliang.core.viewsets import Router
 from qiaoliang.orgs.api import views
 
-router = DefaultRouter(use_regex_path=False)
+router = Router()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("zones", views.ZoneViewSet, basename="zone")
 router.register("enterprises", views.EnterpriseViewSet, basename="enterprise")

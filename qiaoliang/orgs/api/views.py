@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from qiaoliang.accounts.models import User
 from qiaoliang.core import audit
-from qiaoliang.core.permissions import CHANGE, VIEW, VIEW_PERSONAL, get_for_user, get_scope
+from qiaoliang.core.permissions import VIEW, VIEW_PERSONAL, get_for_user, has_capability
+from qiaoliang.core.viewsets import ScopedViewSet
 from qiaoliang.orgs import services
 from qiaoliang.orgs.api import serializers
 from qiaoliang.orgs.api.filters import (
@@ -27,33 +27,7 @@ from qiaoliang.orgs.api.filters import (
     PersonFilter,
 )
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, Zone
-from qiaoliang.orgs.selectors import enterprise_directory
-
-
-class ScopedViewSet(viewsets.GenericViewSet):
-    """Fetch single objects with `get_for_user`: invisible → 404, visible but not allowed → 403."""
-
-    lookup_value_converter = "int"
-    http_method_names = ["get", "post", "patch", "head", "options"]
-
-    @property
-    def user(self) -> User:
-        # IsAuthenticated (the default permission) has let only signed-in users this far.
-        return cast(User, self.request.user)
-
-    def get_object_action(self) -> str:
-        return CHANGE if self.request.method not in ("GET", "HEAD", "OPTIONS") else VIEW
-
-    def get_object(self) -> Any:
-        queryset = self.decorate(self.queryset_model()._default_manager.all())
-        return get_for_user(queryset, self.user, self.get_object_action(), pk=self.kwargs["pk"])
-
-    def queryset_model(self) -> Any:
-        raise NotImplementedError
-
-    def decorate(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        """Add the joins and prefetches the output serializer needs (constant queries per page)."""
-        return queryset
+from qiaoliang.orgs.selectors import enterprise_directory, get_scope
 
 
 @extend_schema_view(
@@ -88,14 +62,8 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[Zone]:
-        user = self.user
-        visible = Organization.objects.for_user(user, VIEW)
-        zones = Zone.objects.all()
-        if not get_scope(user).is_all:
-            through = Zone.organizations.through.objects.filter(
-                zone_id=OuterRef("pk"), organization_id__in=visible.values("pk")
-            )
-            zones = zones.filter(Exists(through))
+        visible = Organization.objects.for_user(self.user, VIEW)
+        zones = Zone.objects.for_user(self.user, VIEW)
         return zones.prefetch_related(Prefetch("organizations", queryset=visible.order_by("path"))).order_by("code")
 
     def get_object(self) -> Zone:
@@ -148,12 +116,12 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     def create(self, request: Request) -> Response:
         scope = get_scope(self.user)
-        if not scope.can_manage_members:
+        if not scope.manages_members:
             raise PermissionDenied(_("You may not add member enterprises."))
         data = serializers.EnterpriseCreateInputSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        if fields.get("organization") is None and not scope.is_all:
+        if fields.get("organization") is None and not scope.is_staff:
             raise ValidationError({"organization": [_("Choose the organisation the enterprise joins.")]})
         enterprise = services.create_enterprise(actor=self.user, **fields)
         return self._respond(enterprise, status.HTTP_201_CREATED)
@@ -204,7 +172,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         return Response(self.get_serializer(membership).data, status=status_code)
 
     def create(self, request: Request) -> Response:
-        if not get_scope(self.user).can_manage_members:
+        if not has_capability(self.user, "orgs.manage_members"):
             raise PermissionDenied(_("You may not add memberships."))
         data = serializers.MembershipCreateInputSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)

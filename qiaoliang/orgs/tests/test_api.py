@@ -13,9 +13,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conftest import World, make_uscc
-from qiaoliang.core.models import AuditLog
+from qiaoliang.core.models import AuditLog, Notification
 from qiaoliang.orgs import services
-from qiaoliang.orgs.models import Enterprise, Membership, Person
+from qiaoliang.orgs.models import Enterprise, EnterpriseChangeRequest, Membership, Person
 
 LIST_PATHS = [f"/api/v1/{name}/" for name in ["organizations", "zones", "enterprises", "memberships", "people"]]
 PERSONAS = ["staff", "secretary", "convenor", "contact", "liaison", "provider", "outsider"]
@@ -230,7 +230,7 @@ def test_a_second_membership_in_the_same_organisation_is_a_domain_error(world: W
     assert response.status_code == 400
     assert response.json() == {
         "detail": "北京天马辉科技有限公司 is already a member of 朝阳区餐饮商会.",
-        "code": "invalid",
+        "code": "membership",
     }
     assert Membership.objects.count() == 3
 
@@ -464,7 +464,7 @@ def test_create_with_a_uscc_already_registered_is_a_domain_error(world: World) -
     assert response.status_code == 400
     assert response.json() == {
         "detail": f"An enterprise with unified social credit code {make_uscc(1)} already exists.",
-        "code": "invalid",
+        "code": "uscc",
     }
     assert Enterprise.objects.count() == 3
 
@@ -481,7 +481,7 @@ def test_create_reports_every_bad_field(world: World) -> None:
     assert response.json()["uscc"] == ["The unified social credit code must have 18 characters, not 3."]
 
 
-def test_contact_updates_their_own_profile_and_the_change_is_audited(world: World) -> None:
+def test_contact_updates_details_at_once_and_key_fields_wait_for_review(world: World) -> None:
     response = client_for(world, "contact").patch(
         f"/api/v1/enterprises/{world.e1.pk}/",
         {"name": "北京天马辉智能科技有限公司", "website": "https://tmh.example.cn"},
@@ -489,13 +489,25 @@ def test_contact_updates_their_own_profile_and_the_change_is_audited(world: Worl
     )
 
     assert response.status_code == 200
-    assert response.json()["name"] == "北京天马辉智能科技有限公司"
+    assert response.json()["name"] == "北京天马辉科技有限公司"  # the name waits for the secretary
     world.e1.refresh_from_db()
     assert world.e1.website == "https://tmh.example.cn"
-    assert world.e1.name_initials.startswith("bjtmhzn")
     entry = AuditLog.objects.get(action="orgs.enterprise.updated", target_id=str(world.e1.pk))
     assert entry.actor == world.contact
-    assert entry.data["name"] == ["北京天马辉科技有限公司", "北京天马辉智能科技有限公司"]
+    assert entry.data == {"website": ["", "https://tmh.example.cn"]}
+    request = EnterpriseChangeRequest.objects.get(enterprise=world.e1)
+    assert (request.status, request.changes) == (
+        "pending",
+        {"name": ["北京天马辉科技有限公司", "北京天马辉智能科技有限公司"]},
+    )
+    assert Notification.objects.filter(user=world.secretary, kind="orgs.enterprise.change_requested").count() == 1
+
+    response = client_for(world, "secretary").post(f"/orgs/changes/{request.pk}/", {"action": "approve"})
+    assert response.status_code == 302
+    world.e1.refresh_from_db()
+    assert world.e1.name == "北京天马辉智能科技有限公司"
+    assert world.e1.name_initials.startswith("bjtmhzn")
+    assert Notification.objects.filter(user=world.contact, kind="orgs.enterprise.change_approved").count() == 1
 
 
 def test_update_cannot_change_the_uscc(world: World) -> None:

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from qiaoliang.core.permissions import can, forget_scope, get_for_user
+from qiaoliang.core.permissions import can, forget, get_for_user
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person
 
 # (persona, enterprise, action) -> allowed. e1 is in C1 (secretary's chamber, zone Z1), e2 in C2, e3 in A1.
@@ -75,7 +75,7 @@ def test_district_secretary_manages_the_whole_subtree(world):
     from qiaoliang.accounts.models import Role, RoleAssignment
 
     RoleAssignment.objects.create(user=world.outsider, role=Role.CHAMBER_SECRETARY, organization=world.district)
-    forget_scope(world.outsider)
+    forget(world.outsider)
     visible = set(Enterprise.objects.for_user(world.outsider, "change").values_list("name", flat=True))
     assert visible == {world.e1.name, world.e2.name}
     assert set(Organization.objects.for_user(world.outsider, "change").values_list("code", flat=True)) == {
@@ -116,7 +116,7 @@ def test_anonymous_user_sees_nothing(world):
 def test_inactive_user_sees_nothing(world):
     world.staff.is_active = False
     world.staff.save(update_fields=["is_active"])
-    forget_scope(world.staff)
+    forget(world.staff)
     assert Enterprise.objects.for_user(world.staff).count() == 0
 
 
@@ -127,3 +127,10 @@ def test_zones_are_visible_through_their_organisations(world):
     assert list(Zone.objects.for_user(world.secretary)) == [world.zone]  # C1 is in Z1
     assert list(Zone.objects.for_user(world.outsider)) == []
     assert list(Zone.objects.for_user(world.staff)) == [world.zone]
+
+
+def test_world_builds_and_staff_sees_all_enterprises(world):
+    assert Enterprise.objects.for_user(world.staff).count() == 3
+    assert list(Enterprise.objects.for_user(world.secretary).values_list("name", flat=True)) == [
+        "北京天马辉科技有限公司"
+    ]

@@ -12,8 +12,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from conftest import World, make_uscc
+from qiaoliang.core import sheets
 from qiaoliang.core.models import AuditLog
-from qiaoliang.orgs import roster, services
+from qiaoliang.orgs import exports, services
+from qiaoliang.orgs import importers as roster
 from qiaoliang.orgs.models import Enterprise
 from qiaoliang.orgs.selectors import DirectoryFilters, enterprise_directory
 
@@ -31,7 +33,7 @@ def export(client: Any, user: Any, query: str = "") -> Any:
 def test_staff_exports_every_enterprise_with_the_template_columns_and_organisations(client: Any, world: World) -> None:
     response = export(client, world.staff)
     assert response.status_code == 200
-    assert response["Content-Type"] == roster.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == exports.XLSX_CONTENT_TYPE
     rows = read_export(response.content)
     assert rows[0] == [*roster.HEADERS, "组织"]
     by_uscc = {row[1]: row for row in rows[1:]}
@@ -81,19 +83,19 @@ def test_cells_starting_with_formula_characters_are_neutralised(client: Any, wor
 
 
 def test_neutralize_leaves_ordinary_values_alone() -> None:
-    assert roster.neutralize("北京公司") == "北京公司"
-    assert roster.neutralize("") == ""
-    assert roster.neutralize("=1") == "'=1"
-    assert roster.neutralize(5) == 5
+    assert sheets.neutralize("北京公司") == "北京公司"
+    assert sheets.neutralize("") == ""
+    assert sheets.neutralize("=1") == "'=1"
+    assert sheets.neutralize(5) == 5
 
 
 def test_mobiles_are_masked_for_a_viewer_without_view_personal(world: World) -> None:
-    enterprises = roster._enterprise_chunks(enterprise_directory(world.staff, DirectoryFilters()), world.staff)
+    enterprises = exports.enterprise_chunks(enterprise_directory(world.staff, DirectoryFilters()), world.staff)
     chunk, personal_ids = next(enterprises)
     assert personal_ids == {world.e1.pk, world.e2.pk, world.e3.pk}
-    rows = list(roster.directory_rows(chunk, personal_ids=set()))
+    rows = list(exports.directory_rows(chunk, personal_ids=set()))
     assert sorted(row[7] for row in rows) == ["", "138****5678", "139****4321"]
-    shown = list(roster.directory_rows(chunk, personal_ids=personal_ids))
+    shown = list(exports.directory_rows(chunk, personal_ids=personal_ids))
     assert sorted(row[7] for row in shown) == ["", "13812345678", "13987654321"]
 
 

@@ -442,7 +442,7 @@ def test_create_enterprise_with_duplicate_credit_code_shows_the_error(client, wo
     response = client.post(reverse("orgs:enterprise_create"), _create_payload(world, uscc=world.e1.uscc))
 
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == [
+    assert response.context["form"].errors["uscc"] == [
         f"An enterprise with unified social credit code {world.e1.uscc} already exists."
     ]
 

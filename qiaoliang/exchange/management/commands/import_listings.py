@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiaoliang.core.exceptions import DomainError
-from qiaoliang.exchange import importing
+from qiaoliang.exchange import importers
 from qiaoliang.orgs.models import Organization
 
 
@@ -21,7 +21,8 @@ class Command(BaseCommand):
         "描述, 行业代码, 行政区划代码, 数量, 单位, 价格或预算, 有效期至, 外部编号). "
         "Nothing is written if any row has an error. Listings are published unless --draft is given. "
         "Re-importing a file skips unchanged rows and updates changed ones in place "
-        "(matched by enterprise and 外部编号)."
+        "(matched by enterprise and 外部编号). Enterprises new to the platform are recorded as non-members of the "
+        "organisation unless --as-members is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,7 +31,13 @@ class Command(BaseCommand):
             "--org",
             dest="org",
             default="",
-            help="code of the organisation new enterprises join (default: the federation)",
+            help="code of the organisation that records new enterprises (default: the federation)",
+        )
+        parser.add_argument(
+            "--as-members", action="store_true", help="make enterprises new to the platform members of the organisation"
+        )
+        parser.add_argument(
+            "--suggest", action="store_true", help="store match suggestions (one background task per chunk of listings)"
         )
         parser.add_argument("--draft", action="store_true", help="import as drafts instead of publishing")
         parser.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
@@ -45,18 +52,18 @@ class Command(BaseCommand):
             raise CommandError(_("File %(path)s does not exist.") % {"path": path})
         started = time.monotonic()
         with path.open("rb") as handle:
-            parsed = importing.parse_sheet(handle, path.name)
+            parsed = importers.parse_sheet(handle, path.name)
         if parsed.file_error:
             raise CommandError(parsed.file_error)
         try:
-            result = importing.import_listings(
+            result = importers.import_listings(
                 actor=None, organization=organization, parsed=parsed, draft=options["draft"],
-                dry_run=options["dry_run"], source="cli",
+                dry_run=options["dry_run"], as_members=options["as_members"], suggest=options["suggest"], source="cli",
             )  # fmt: skip
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         if result.errors:
-            for line in importing.error_lines(result.errors):
+            for line in importers.error_lines(result.errors):
                 self.stderr.write(line)
             values = {"count": len(result.errors), "file": path.name}
             raise CommandError(_("%(count)d errors in %(file)s; nothing was imported.") % values)
@@ -64,7 +71,7 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "%(rows)d rows for %(organization)s: %(created)d new listings, %(updated)d updated, %(unchanged)d "
-                "unchanged; %(enterprises)d new enterprises, %(memberships)d new memberships."
+                "unchanged; %(enterprises)d enterprises new to the platform, %(memberships)d new memberships."
             )
             % {
                 "rows": result.rows,
@@ -81,7 +88,7 @@ class Command(BaseCommand):
                 _("%(count)d listings were valid for more than two years; they are valid until %(date)s.")
                 % {
                     "count": result.validity_shortened,
-                    "date": (timezone.localdate() + importing.MAX_VALIDITY).isoformat(),
+                    "date": (timezone.localdate() + importers.MAX_VALIDITY).isoformat(),
                 }
             )
         if result.dry_run:
@@ -98,7 +105,7 @@ class Command(BaseCommand):
             if options["verbosity"] > 1 or done == total:
                 self.stdout.write(_("Embedded %(done)d of %(total)d listings.") % {"done": done, "total": total})
 
-        count = importing.index_listings(result.listing_ids, progress=progress)
+        count = importers.index_listings(result.listing_ids, progress=progress)
         if count:
             self.stdout.write(
                 _("Indexed %(count)d listings for matching in %(seconds).1f s.")

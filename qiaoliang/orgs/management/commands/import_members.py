@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from qiaoliang.core.exceptions import DomainError
-from qiaoliang.orgs import roster
+from qiaoliang.orgs import importers
 from qiaoliang.orgs.models import Organization
 
 
@@ -27,11 +27,11 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(_("File %(path)s does not exist.") % {"path": path})
         with path.open("rb") as handle:
-            parsed = roster.parse_roster(handle, path.name)
+            parsed = importers.parse_roster(handle, path.name)
         if parsed.file_error:
             raise CommandError(parsed.file_error)
         try:
-            result = roster.import_roster(
+            result = importers.import_roster(
                 actor=None, organization=organization, parsed=parsed, dry_run=options["dry_run"], source="cli"
             )
         except DomainError as exc:
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             "people": result.people_created,
         }
         if result.errors:
-            for line in roster.error_lines(result.errors):
+            for line in importers.error_lines(result.errors):
                 self.stderr.write(line)
             values = {"count": len(result.errors), "file": path.name}
             raise CommandError(_("%(count)d errors in %(file)s; nothing was imported.") % values)

@@ -1,0 +1,124 @@
+"""Form helpers shared by every app: Bootstrap styling, dates, GB/T code fields and choices, and a service's
+refusal shown on the form that caused it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any, TypeVar
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from qiaoliang.core.exceptions import DomainError, NotAllowedError
+from qiaoliang.core.models import Industry, Region
+
+T = TypeVar("T")
+
+
+def add_domain_error(form: forms.BaseForm, exc: DomainError, fields: dict[str, str] | None = None) -> None:
+    """Show a service's refusal on the form: on the field its code names (or `fields` maps it to), else on top."""
+    field = (fields or {}).get(exc.code, exc.code)
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+def call_service(form: forms.BaseForm, service: Callable[[], T], fields: dict[str, str] | None = None) -> T | None:
+    """Run a service for a valid form; a DomainError becomes a form error (None is returned).
+
+    A NotAllowedError is not a form problem: it goes on to the error middleware and becomes a 403.
+    """
+    try:
+        return service()
+    except NotAllowedError:
+        raise
+    except DomainError as exc:
+        add_domain_error(form, exc, fields)
+        return None
+
+
+_PLACEHOLDER_CITY_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _blank(label: Any) -> list[tuple[str, Any]]:
+    return [("", label)]
+
+
+@cache
+def industry_section_choices() -> list[tuple[str, str]]:
+    """Return the 20 sections (门类) of GB/T 4754-2017 as select choices."""
+    sections = Industry.objects.filter(level=Industry.Level.SECTION).order_by("code").values_list("code", "name")
+    return [(code, f"{code} {name}") for code, name in sections]
+
+
+@cache
+def region_choices() -> list[tuple[str, Any]]:
+    """Return provinces and their cities as grouped select choices (6-digit codes)."""
+    rows = Region.objects.filter(level__lte=Region.Level.CITY).order_by("code").values_list("code", "name", "level")
+    groups: list[tuple[str, Any]] = []
+    current: list[tuple[str, str]] = []
+    for code, name, level in rows:
+        if level == Region.Level.PROVINCE:
+            current = [(code, name)]
+            groups.append((name, current))
+        elif name not in _PLACEHOLDER_CITY_NAMES:
+            current.append((code, f"— {name}"))
+    return groups
+
+
+class BootstrapForm(forms.Form):
+    """Give every widget its Bootstrap class, and mark the fields that have errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+
+class CodeFieldsMixin:
+    """Turn industry and region code inputs into the reference rows, with clear errors."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_industry_code(self) -> Industry | None:
+        code = (self.cleaned_data.get("industry_code") or "").strip().upper()
+        if not code:
+            return None
+        industry = Industry.objects.filter(code=code).first()
+        if industry is None:
+            raise ValidationError(
+                _("%(code)s is not a GB/T 4754-2017 industry code."), code="industry", params={"code": code}
+            )
+        return industry
+
+    def clean_region_code(self) -> Region | None:
+        code = (self.cleaned_data.get("region_code") or "").strip()
+        if not code:
+            return None
+        region = Region.objects.filter(code=code.ljust(6, "0") if code.isdigit() and len(code) < 6 else code).first()
+        if region is None:
+            raise ValidationError(
+                _("%(code)s is not a GB/T 2260 administrative division code."), code="region", params={"code": code}
+            )
+        return region

@@ -1,0 +1,75 @@
+"""Writes for organisations and members: every change goes through here, authorised, audited, in a transaction.
+
+Split by process: `organizations` (the tree, zones, departments, partnerships), `members` (enterprises,
+memberships, people, posts, reviewed profile changes) and `applications` (online membership applications).
+"""
+
+from qiaoliang.orgs.services.applications import (
+    approve_application,
+    resubmit_application,
+    return_application,
+    submit_application,
+    withdraw_application,
+)
+from qiaoliang.orgs.services.members import (
+    ENTERPRISE_FIELDS,
+    KEY_FIELDS,
+    PERSON_FIELDS,
+    EnterpriseRecord,
+    ProfileResult,
+    add_membership,
+    assign_position,
+    change_profile,
+    create_enterprise,
+    create_person,
+    decide_change_request,
+    existing_enterprises,
+    record_enterprises,
+    transition_membership,
+    update_enterprise,
+    update_membership,
+    update_person,
+)
+from qiaoliang.orgs.services.organizations import (
+    ORGANIZATION_FIELDS,
+    create_department,
+    create_organization,
+    create_partnership,
+    create_zone,
+    move_organization,
+    transition_partnership,
+    update_organization,
+)
+
+__all__ = [
+    "ENTERPRISE_FIELDS",
+    "KEY_FIELDS",
+    "ORGANIZATION_FIELDS",
+    "PERSON_FIELDS",
+    "EnterpriseRecord",
+    "ProfileResult",
+    "add_membership",
+    "approve_application",
+    "assign_position",
+    "change_profile",
+    "create_department",
+    "create_enterprise",
+    "create_organization",
+    "create_partnership",
+    "create_person",
+    "create_zone",
+    "decide_change_request",
+    "existing_enterprises",
+    "move_organization",
+    "record_enterprises",
+    "resubmit_application",
+    "return_application",
+    "submit_application",
+    "transition_membership",
+    "transition_partnership",
+    "update_enterprise",
+    "update_membership",
+    "update_organization",
+    "update_person",
+    "withdraw_application",
+]
