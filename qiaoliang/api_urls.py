@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("qiaoliang.orgs.api.urls")),
     path("", include("qiaoliang.exchange.api.urls")),
+    path("", include("qiaoliang.events.api.urls")),
 ]

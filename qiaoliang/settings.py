@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "qiaoliang.accounts",
     "qiaoliang.orgs",
     "qiaoliang.exchange",
+    "qiaoliang.events",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("qiaoliang.accounts.urls")),
     path("orgs/", include("qiaoliang.orgs.urls")),
     path("exchange/", include("qiaoliang.exchange.urls")),
+    path("events/", include("qiaoliang.events.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("qiaoliang.api_urls")),
