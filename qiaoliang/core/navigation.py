@@ -48,6 +48,9 @@ class HomePanel:
     template: str
     visible: Callable[[Any], bool]
     context: Callable[[HttpRequest], dict[str, Any]] = field(default=lambda request: {})
+    # Where the panel shows: "home" (a role's 工作台) or another page that gathers sections from several apps
+    # (e.g. "exchange.stats", where the events app adds the deals of matchmaking meetings).
+    place: str = "home"
 
 
 _items: dict[str, NavItem] = {}
@@ -88,11 +91,11 @@ def nav_for(request: HttpRequest) -> list[dict[str, Any]]:
     return entries
 
 
-def panels_for(request: HttpRequest) -> list[dict[str, Any]]:
-    """Return the home panels of the request's user with their rendered context."""
+def panels_for(request: HttpRequest, place: str = "home") -> list[dict[str, Any]]:
+    """Return the panels of a place (the home page by default) the request's user may see, with their context."""
     user = request.user
     return [
         {"key": panel.key, "template": panel.template, **panel.context(request)}
         for panel in sorted(_panels.values(), key=lambda entry: (entry.order, entry.key))
-        if panel.visible(user)
+        if panel.place == place and panel.visible(user)
     ]

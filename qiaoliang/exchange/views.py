@@ -25,6 +25,7 @@ from qiaoliang.core import audit, htmx
 from qiaoliang.core.errors import redirect_on_error, safe_next
 from qiaoliang.core.files import serve_private_file
 from qiaoliang.core.forms import call_service
+from qiaoliang.core.navigation import panels_for
 from qiaoliang.core.permissions import CHANGE, REVIEW, VIEW, can, get_for_user, has_capability
 from qiaoliang.exchange import matching_service, selectors, services
 from qiaoliang.exchange.forms import (
@@ -572,4 +573,5 @@ def stats(request: HttpRequest) -> HttpResponse:
         for row in deal_stats.by_category
         if row["need__category"] in Category.values
     ]
-    return render(request, "exchange/stats.html", {"stats": deal_stats, "categories": categories})
+    context = {"stats": deal_stats, "categories": categories, "sections": panels_for(request, "exchange.stats")}
+    return render(request, "exchange/stats.html", context)
