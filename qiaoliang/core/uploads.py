@@ -44,6 +44,7 @@ IMAGE_TYPES = {".jpg", ".jpeg", ".png"}
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PDF_HEADER = re.compile(rb"^%PDF-[12]\.\d")
 _PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia)\b")
+_SUSPICIOUS_NAME = re.compile(r"[/\\\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _HTML = re.compile(rb"<\s*(?:html|script|svg|body|iframe)\b", re.IGNORECASE)
 
 
@@ -149,7 +150,13 @@ def check_upload(
     upload: Any, *, allowed: tuple[str, ...] = tuple(TYPES), max_bytes: int | None = None
 ) -> tuple[FileType, str]:
     """Check an uploaded file (name, size and whole content); return its type and clean name, or raise DomainError."""
-    name = clean_name(getattr(upload, "name", "") or "")
+    sent = getattr(upload, "name", "") or ""
+    if _SUSPICIOUS_NAME.search(sent):
+        raise DomainError(
+            _("The file name holds folder separators or hidden control characters; rename the file and try again."),
+            code="file_name",
+        )
+    name = clean_name(sent)
     extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     kinds = ", ".join(sorted({TYPES[e].label for e in allowed}))
     if extension not in allowed:

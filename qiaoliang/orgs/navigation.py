@@ -12,6 +12,7 @@ from qiaoliang.core.navigation import HomePanel, NavItem, register_nav, register
 from qiaoliang.core.permissions import REVIEW, VIEW, has_capability
 from qiaoliang.orgs import selectors
 from qiaoliang.orgs.models import (
+    Department,
     Enterprise,
     EnterpriseChangeRequest,
     Membership,
@@ -147,4 +148,15 @@ def _applicant_context(request: HttpRequest) -> dict[str, Any]:
 register_panel(
     HomePanel("orgs-applicant", 1, "orgs/panels/applicant.html",
               lambda user: has_capability(user, "orgs.apply_for_membership"), _applicant_context)
+)  # fmt: skip
+
+
+def _department_context(request: HttpRequest) -> dict[str, Any]:
+    scope = get_scope(request.user)
+    return {"departments": list(Department.objects.filter(pk__in=scope.department_ids).order_by("code"))}
+
+
+register_panel(
+    HomePanel("orgs-department", 5, "orgs/panels/department.html",
+              lambda user: has_capability(user, "orgs.department_liaison"), _department_context)
 )  # fmt: skip

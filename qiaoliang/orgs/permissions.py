@@ -267,7 +267,9 @@ rules.register(Position, **{VIEW: positions_visible, CHANGE: positions_managed})
 
 def applications_visible(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
     scope = get_scope(user)
-    return qs.filter(Q(applicant=user) | scope.org_ids_q(scope.change_org_ids))
+    if scope.is_all:
+        return qs
+    return qs.filter(Q(applicant=user) | Q(organization_id__in=scope.change_org_ids))
 
 
 def applications_own(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:

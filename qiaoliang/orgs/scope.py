@@ -64,7 +64,10 @@ class Scope:
         return self.is_superuser or bool(self.roles)
 
     def org_ids_q(self, ids: set[int], field_name: str = "organization_id") -> Q:
-        """Return a condition on an organisation column; everything when the scope sees everything."""
+        """Return a condition on an organisation column; everything when the scope sees everything.
+
+        Use it alone in a filter: an empty Q() ORed with another condition drops out of the OR.
+        """
         if self.is_all:
             return Q()
         return Q(**{f"{field_name}__in": ids}) if ids else Q(pk__in=[])

@@ -10,10 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qiaoliang.core import htmx
+from qiaoliang.core.errors import redirect_on_error
 from qiaoliang.core.files import serve_private_file
 from qiaoliang.core.forms import call_service
 from qiaoliang.core.permissions import CHANGE, REVIEW, VIEW, can, get_for_user, has_capability
@@ -110,6 +112,7 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve, return (with a reason) or withdraw an application."""
     user: Any = request.user
     application = get_for_user(MembershipApplication.objects.all(), user, VIEW, pk=pk)
+    redirect_on_error(request, reverse("orgs:application", args=[application.pk]))
     form = DecisionForm(request.POST)
     form.is_valid()
     note = form.cleaned_data.get("note", "")
@@ -173,6 +176,7 @@ def change_request(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_for_user(EnterpriseChangeRequest.objects.select_related("enterprise", "requested_by"), user, VIEW,
                         pk=pk)  # fmt: skip
     if request.method == "POST":
+        redirect_on_error(request, reverse("orgs:change_request", args=[item.pk]))
         form = DecisionForm(request.POST)
         form.is_valid()
         services.decide_change_request(actor=user, request=item, approve=request.POST.get("action") == "approve",

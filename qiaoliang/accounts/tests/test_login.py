@@ -151,3 +151,18 @@ def test_pages_are_chinese_even_for_an_english_browser_until_english_is_chosen(c
     assert '<html lang="zh-hans">' in page.content.decode()
     client.cookies["django_language"] = "en"
     assert '<html lang="en">' in client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+
+
+@pytest.mark.parametrize("spelling", ["SECRETARY", "Secretary", "sEcReTaRy", "13700000002"])
+def test_the_lockout_counts_the_account_whatever_the_spelling_or_the_mobile(client, world, spelling):
+    for _ in range(5):
+        post_login(client, "secretary", "wrong-password")
+    response = post_login(client, spelling)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_failures_spread_over_spellings_add_up(client, world):
+    for spelling in ["Secretary", "SECRETARY", "secretary", "13700000002", "secRetary"]:
+        post_login(client, spelling, "wrong-password")
+    assert post_login(client, "secretary").status_code == 429

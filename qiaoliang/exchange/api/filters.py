@@ -8,8 +8,10 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from qiaoliang.core.permissions import VIEW
 from qiaoliang.exchange.models import Category, Direction, Listing, Match
 from qiaoliang.exchange.search import search_listings
+from qiaoliang.orgs.models import Organization
 
 
 def region_prefix(code: str) -> str:
@@ -65,9 +67,9 @@ class ListingFilter(django_filters.FilterSet):
         return queryset.filter(region__code__startswith=prefix) if prefix else queryset
 
     def filter_organization(self, queryset: QuerySet[Listing], name: str, value: Any) -> QuerySet[Listing]:
-        from qiaoliang.orgs.models import Organization
-
-        path = Organization.objects.filter(pk=value).values_list("path", flat=True).first()
+        # An organisation the user cannot see answers as if it did not exist: nothing.
+        user = self.request.user if self.request is not None else None
+        path = Organization.objects.for_user(user, VIEW).filter(pk=value).values_list("path", flat=True).first()
         if path is None:
             return queryset.none()
         return queryset.filter(organization__path__startswith=path)

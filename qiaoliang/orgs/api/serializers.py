@@ -11,7 +11,13 @@ from rest_framework import serializers
 
 from qiaoliang.core.codes import mask_email, mask_mobile, normalize_uscc
 from qiaoliang.core.models import Industry, Region
-from qiaoliang.core.serializers import IndustryBriefSerializer, RegionBriefSerializer
+from qiaoliang.core.serializers import (
+    IndustryBriefSerializer,
+    OptionalChoiceField,
+    OptionalEmailField,
+    OptionalURLField,
+    RegionBriefSerializer,
+)
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, Zone
 
 # --- output -------------------------------------------------------------------
@@ -19,6 +25,10 @@ from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, 
 
 class OrganizationSerializer(serializers.ModelSerializer):
     """Present an organisation and its place in the tree."""
+
+    chamber_kind = OptionalChoiceField(Organization.ChamberKind.choices)
+    contact_email = OptionalEmailField()
+    website = OptionalURLField()
 
     class Meta:
         model = Organization
@@ -59,6 +69,9 @@ class EnterpriseSerializer(serializers.ModelSerializer):
     industry = IndustryBriefSerializer(read_only=True, allow_null=True)
     region = RegionBriefSerializer(read_only=True, allow_null=True)
     memberships = EnterpriseMembershipSerializer(many=True, read_only=True)
+    size = OptionalChoiceField(Enterprise.Size.choices)
+    ownership = OptionalChoiceField(Enterprise.Ownership.choices)
+    website = OptionalURLField()
 
     class Meta:
         model = Enterprise
