@@ -25,6 +25,8 @@ demo: install var ## set up, migrate, load demo data and serve http://127.0.0.1:
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py import_listings qiaoliang/exchange/data/demo_listings.xlsx
+	$(PY) manage.py seed_activity
+	$(PY) manage.py seed_exchange_activity
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install var ## the whole suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL)

@@ -125,9 +125,10 @@ def _save_enterprise(actor: Any, enterprise: Enterprise, changes: dict[str, Any]
         return enterprise
     update_fields = [*diff, "updated_at"]
     if "name" in diff:
-        for key, value in enterprise_search_fields(enterprise.name).items():
+        search_keys = enterprise_search_fields(enterprise.name)
+        for key, value in search_keys.items():
             setattr(enterprise, key, value)
-        update_fields += ["name_search", "name_pinyin", "name_initials", "name_grams"]
+        update_fields += list(search_keys)  # every search key, so none falls behind the name
     full_clean(enterprise)
     enterprise.save(update_fields=update_fields)
     audit.record("orgs.enterprise.updated", actor=actor, target=enterprise, data=diff)
@@ -177,6 +178,8 @@ def _request_change(actor: Any, enterprise: Enterprise, reviewed: dict[str, Any]
     )
     if request is None:
         request = EnterpriseChangeRequest.objects.create(enterprise=enterprise, requested_by=actor, changes=diff)
+    elif all(request.changes.get(name) == value for name, value in diff.items()):
+        return request  # asked for again as it stands: nothing new to review
     else:
         request.changes = {**request.changes, **diff}
         request.requested_by = actor
