@@ -18,9 +18,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from qiaoliang.core import audit, htmx
+from qiaoliang.core.errors import redirect_on_error
 from qiaoliang.core.exceptions import DomainError
+from qiaoliang.core.forms import call_service
 from qiaoliang.core.permissions import can, get_for_user, has_capability
 from qiaoliang.core.text import compact_text, is_pinyin_query, to_simplified
 from qiaoliang.orgs import selectors, services
@@ -232,6 +235,11 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
         _record_personal_view(
             "orgs.enterprise.personal_data_viewed", user, target=enterprise, people=[p.pk for p in people]
         )
+    for membership in memberships:
+        membership.moves = (  # type: ignore[attr-defined]
+            [(to, Membership.Status(to).label) for to in services.MEMBERSHIP_TRANSITIONS.targets(membership)]
+            if can(user, "change", membership) else []
+        )  # fmt: skip
     context = {
         "enterprise": enterprise,
         "memberships": memberships,
@@ -282,15 +290,34 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     enterprise = get_for_user(Enterprise.objects.all(), user, "change", pk=pk)
     form = EnterpriseEditForm(request.POST or None, initial=EnterpriseEditForm.initial_for(enterprise))
+    reviewed = not can(user, "review", enterprise)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.update_enterprise(actor=request.user, enterprise=enterprise, **form.profile_changes())
-        except DomainError as exc:
-            _apply_domain_error(form, exc)
-        else:
-            messages.success(request, _("The member enterprise was saved."))
+        result = call_service(
+            form, lambda: services.change_profile(actor=request.user, enterprise=enterprise, **form.profile_changes())
+        )
+        if result is not None:
+            if result.change_request is not None:
+                messages.info(request, _("Your changes are saved; the name, industry, region, size and ownership "
+                                         "wait for the secretariat's review."))  # fmt: skip
+            else:
+                messages.success(request, _("The member enterprise was saved."))
             return redirect("orgs:enterprise", pk=enterprise.pk)
-    return render(request, "orgs/enterprise_form.html", {"form": form, "enterprise": enterprise})
+    context = {"form": form, "enterprise": enterprise, "key_fields_reviewed": reviewed}
+    return render(request, "orgs/enterprise_form.html", context)
+
+
+@login_required
+@require_POST
+def membership_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Suspend, end or reinstate a membership with a reason (its managers); the enterprise's contacts are told."""
+    membership = get_for_user(Membership.objects.all(), request.user, "change", pk=pk)
+    redirect_on_error(request, reverse("orgs:enterprise", args=[membership.enterprise_id]))
+    services.transition_membership(
+        actor=request.user, membership=membership, to_status=request.POST.get("to", ""),
+        note=request.POST.get("note", "").strip()[:500],
+    )  # fmt: skip
+    messages.success(request, _("The membership was changed and the enterprise told."))
+    return redirect("orgs:enterprise", pk=membership.enterprise_id)
 
 
 # --- people --------------------------------------------------------------------------------

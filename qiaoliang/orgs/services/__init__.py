@@ -13,6 +13,7 @@ from qiaoliang.orgs.services.applications import (
 )
 from qiaoliang.orgs.services.members import (
     ENTERPRISE_FIELDS,
+    MEMBERSHIP_TRANSITIONS,
     KEY_FIELDS,
     PERSON_FIELDS,
     EnterpriseRecord,
@@ -44,6 +45,7 @@ from qiaoliang.orgs.services.organizations import (
 __all__ = [
     "ENTERPRISE_FIELDS",
     "KEY_FIELDS",
+    "MEMBERSHIP_TRANSITIONS",
     "ORGANIZATION_FIELDS",
     "PERSON_FIELDS",
     "EnterpriseRecord",
