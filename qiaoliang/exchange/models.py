@@ -155,7 +155,7 @@ class ListingAttachment(models.Model):
     listing = models.ForeignKey(Listing, models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=200)
     name = models.CharField(_("file name"), max_length=200)
-    size = models.PositiveIntegerField(_("size"))
+    size = models.PositiveIntegerField(_("file size"))
     content_type = models.CharField(max_length=100)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qiaoliang.core.codes import mask_mobile
 from qiaoliang.core.models import FastChoiceDisplayMixin, StatusChange
@@ -390,7 +391,7 @@ class MembershipApplication(TimeStamped):
         SUBMITTED = "submitted", _("Submitted")
         RETURNED = "returned", _("Returned for changes")
         APPROVED = "approved", _("Approved")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        WITHDRAWN = "withdrawn", pgettext_lazy("request", "Withdrawn")
 
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="membership_applications", verbose_name=_("applicant")
