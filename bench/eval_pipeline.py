@@ -31,9 +31,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data" / "exchange"
+DEV = ROOT / "bench" / "data" / "exchange_independent" / "dev"
 RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
 SETS = {
+    "dev": (DEV / "listings.xlsx", DEV / "qrels.jsonl", DEV / "negatives.jsonl"),
     "main": (DATA / "listings.xlsx", DATA / "qrels.jsonl", DATA / "negatives.jsonl"),
     "heldout": (DATA / "heldout_listings.xlsx", DATA / "heldout_qrels.jsonl", DATA / "heldout_negatives.jsonl"),
 }
@@ -182,7 +184,7 @@ def report(runs: list[Run], workdir: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", default="main,heldout", help="comma-separated: main, heldout")
+    parser.add_argument("--sets", default="dev,main,heldout", help="comma-separated: dev, main, heldout")
     parser.add_argument("--sheet", type=Path, help="evaluate this sheet instead (with --qrels)")
     parser.add_argument("--qrels", type=Path, help="qrels of --sheet")
     parser.add_argument("--negatives", type=Path, help="hard negatives of --sheet (optional)")

@@ -22,6 +22,7 @@ ORDER = [
     "shared_terms",
     "industry_chain",
     "same_industry",
+    "serves_area",
     "same_category",
     "compatible_category",
     "same_region",
@@ -52,11 +53,19 @@ def _join(items: Iterable[Any]) -> str:
     return pgettext("list separator", ", ").join(str(item) for item in items if str(item))
 
 
-def _percent(value: Any) -> int:
+def _money(value: Any) -> str:
     try:
-        return round(float(value) * 100)
+        number = float(value)
     except (TypeError, ValueError):
-        return 0
+        return ""
+    return f"¥{number:,.0f}"
+
+
+def _range(low: Any, high: Any) -> str:
+    low_text, high_text = _money(low), _money(high)
+    if low_text and high_text and low_text != high_text:
+        return f"{low_text}–{high_text}"
+    return low_text or high_text
 
 
 def describe(code: str, params: Mapping[str, Any]) -> str:
@@ -67,10 +76,18 @@ def describe(code: str, params: Mapping[str, Any]) -> str:
     if code == "same_category":
         return _("Same category: %(category)s") % {"category": _category(params.get("category"))}
     if code == "compatible_category":
-        return _("Related categories: need %(need)s, offer %(offer)s") % {
-            "need": _category(params.get("need_category")),
-            "offer": _category(params.get("offer_category")),
-        }
+        names = {"need": _category(params.get("need_category")), "offer": _category(params.get("offer_category"))}
+        if params.get("lift"):
+            return _("%(offer)s offers often answer %(need)s needs (%(lift)s× as often as chance)") % {
+                **names,
+                "lift": params["lift"],
+            }
+        return _("Related categories: need %(need)s, offer %(offer)s") % names
+    if code == "serves_area":
+        area = params.get("area") or ""
+        if params.get("name"):
+            return _("Serves %(area)s, which includes %(place)s") % {"area": area, "place": params["name"]}
+        return _("Serves %(area)s") % {"area": area}
     if code == "industry_chain":
         return _("Supply chain: %(upstream)s → %(downstream)s") % {
             "upstream": params.get("upstream") or params.get("upstream_code") or "?",
@@ -85,9 +102,13 @@ def describe(code: str, params: Mapping[str, Any]) -> str:
     if code == "same_province":
         return _("Same province: %(name)s") % {"name": params.get("name") or ""}
     if code == "price_fit":
+        budget = _range(params.get("budget_min"), params.get("budget_max"))
+        price = _range(params.get("price_min"), params.get("price_max"))
+        if budget and price:
+            return _("The budget (%(budget)s) covers the price (%(price)s)") % {"budget": budget, "price": price}
         return _("The budget covers the price")
     if code == "semantic":
-        return _("Similar in meaning (%(percent)d%%)") % {"percent": _percent(params.get("similarity"))}
+        return _("Similar description")
     if code == "introduced":
         return _("Introduced by the federation")
     return ""

@@ -158,12 +158,25 @@ class BM25Index:
         self, weights: dict[str, float], eligible: Callable[[np.ndarray], np.ndarray] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (slots, scores) of the alive, eligible documents that contain a query term."""
+        slots, scores, _matched = self.score_matched(weights, eligible)
+        return slots, scores
+
+    def score_matched(
+        self, weights: dict[str, float], eligible: Callable[[np.ndarray], np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (slots, scores, matched) of the alive, eligible documents that contain a query term.
+
+        `matched` is the sum of the query weights of the terms a document contains: divided by the sum
+        of all query weights it is the share of the query's IDF mass that the document covers.
+        """
+        empty = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32), np.empty(0, dtype=np.float32)
         if not weights or not self.n_docs:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+            return empty
         avgdl = self.total_len / self.n_docs
         k1, b = self.k1, self.b
         all_slots = []
         all_scores = []
+        all_weights = []
         for term, weight in weights.items():
             tid = self.term_ids.get(term)
             if tid is None:
@@ -175,21 +188,25 @@ class BM25Index:
             norm = k1 * (1.0 - b + b * self._doc_len[slots] / avgdl)
             all_slots.append(slots)
             all_scores.append(weight * tf * (k1 + 1.0) / (tf + norm))
+            all_weights.append(np.full(len(slots), weight, dtype=np.float32))
         if not all_slots:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+            return empty
         slots = np.concatenate(all_slots)
         contributions = np.concatenate(all_scores)
+        term_weights = np.concatenate(all_weights)
         if len(slots) * 8 < self.n_slots:
             unique, inverse = np.unique(slots, return_inverse=True)
             totals = np.bincount(inverse, weights=contributions).astype(np.float32)
+            matched = np.bincount(inverse, weights=term_weights).astype(np.float32)
         else:
             dense = np.bincount(slots, weights=contributions, minlength=self.n_slots)
             unique = np.flatnonzero(dense)  # type: ignore[assignment]
             totals = dense[unique].astype(np.float32)
+            matched = np.bincount(slots, weights=term_weights, minlength=self.n_slots)[unique].astype(np.float32)
         mask = self._alive[unique]
         if eligible is not None:
             mask &= eligible(unique)
-        return unique[mask], totals[mask]
+        return unique[mask], totals[mask], matched[mask]
 
     def top(
         self, weights: dict[str, float], k: int, eligible: Callable[[np.ndarray], np.ndarray] | None = None
@@ -209,13 +226,24 @@ class BM25Index:
             return []
         return [self.terms[tid] for tid in entry[0].tolist()]
 
-    def shared_terms(self, slot: int, weights: dict[str, float], limit: int = 5) -> list[str]:
-        """Return the query terms a document contains, strongest first, without sub-words of longer ones."""
+    def shared_terms(
+        self, slot: int, weights: dict[str, float], limit: int = 5, max_df_ratio: float = 1.0
+    ) -> list[str]:
+        """Return the query terms a document contains, strongest first, without sub-words of longer ones.
+
+        Terms found in more than `max_df_ratio` of the documents (and in more than two) are generic
+        (配送, 服务) and left out, and so are single characters.
+        """
         entry = self._forward.get(slot)
         if entry is None:
             return []
         ids = set(entry[0].tolist())
-        shared = [t for t in weights if self.term_ids.get(t) in ids]
+        limit_df = max(max_df_ratio * self.n_docs, 2)
+        shared = []
+        for term in weights:
+            tid = self.term_ids.get(term)
+            if tid in ids and len(term) >= 2 and self.df[tid] <= limit_df:  # type: ignore[index]
+                shared.append(term)
         shared.sort(key=lambda t: (-weights[t], t))
         # Show 顺丁橡胶 rather than its pieces 顺丁 and 橡胶.
         kept = [t for t in shared if not any(t != other and t in other for other in shared)]

@@ -5,10 +5,10 @@
     engine.match(doc, top_n=10)                # → [MatchResult(listing_id, score 0..1, reasons)]
 
 Algorithm (see README.md): hard rules pick the eligible listings (opposite direction, open, not
-expired, another enterprise, same city for local services); BM25 and the embedding index each
-return their top `candidates`; reciprocal-rank fusion merges them; rule multipliers (category
-compatibility, industry chain, same industry, region, price fit) re-rank; the score is divided by
-the best score the formula can give, so 1.0 means "first in both lists with every boost".
+expired, another enterprise, a service area stated as a limit); BM25 and the embedding index each
+return their top `candidates`; every candidate of the union is described by features (text
+similarity, learned category prior, industry chain, region, service area, price) and scored by the
+learned model (`model.py`), whose calibrated output P(relevant) is the score shown to users.
 
 Thread-safety: one re-entrant lock guards the index; tokenising and embedding happen outside it,
 so a background task that updates listings blocks a match only for the index write itself
@@ -23,58 +23,43 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import rules
+from . import geo, rules
 from .bm25 import BM25Index
 from .documents import CATEGORIES, DIRECTIONS, ListingDoc, MatchResult, Reason
+from .model import FEATURES, RankModel, default_model
 from .tokenizer import Tokenizer, clean_text, default_tokenizer
 from .vectors import Embedder, VectorIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 RANKERS = ("hybrid", "rrf", "bm25", "embedding", "exact")
 _NO_EXPIRY = np.iinfo(np.int32).max
 
 
 @dataclass(frozen=True)
 class MatchParams:
-    """Tunable parameters of the ranking formula (defaults chosen by cross-validation, see README)."""
+    """Parameters of retrieval and reasons; how the signals are weighed is the learned `RankModel`."""
 
     k1: float = 1.2
     b: float = 0.75
     title_weight: int = 2
     max_query_terms: int = 32
     max_df_ratio: float = 0.05  # query terms in more than 5 % of the side's listings are skipped (see README)
-    candidates: int = 100  # per list; 200 gives the same nDCG@10 on the dev set (0.858 vs 0.857)
-    rrf_k: float = 30.0
+    candidates: int = 100  # per list
+    rrf_k: float = 60.0  # for the "rrf" ranker only (fusion without rules, for the evaluation)
     bm25_weight: float = 1.0
     embedding_weight: float = 1.0
-    category_power: float = 3.0
-    incompatible_category: float = 0.15
-    chain_boost: float = 0.15
-    reverse_chain_boost: float = -0.5  # the offer is made *from* what the need wants: a penalty
-    same_industry_boost: float = 0.0
-    region_boosts: tuple[float, float, float] = (0.02, 0.04, 0.06)  # same province, city, county
-    region_scale: float = 3.0
-    price_boost: float = 0.1
-    price_penalty: float = 0.2
-    scope_city_penalty: float = 0.0
     query_mode: str = "query"  # embed the listing being matched as an e5 "query" or as a "passage"
-    semantic_reason_min: float = 0.85
+    generic_df_ratio: float = 0.04  # shared words found in more listings than this are generic (not shown)
+    semantic_reason_rank: int = 3  # "similar description" when the embedding ranks the match this high …
+    semantic_reason_gap: float = 0.02  # … and its cosine is this close to the best one
     exact_threshold: int = 20_000  # vectors per direction; HNSW above (see README, measured)
     exclude_same_enterprise: bool = True
-
-    def max_multiplier(self) -> float:
-        """Return the largest product of rule multipliers (for the 0..1 display score)."""
-        return (
-            (1 + max(self.chain_boost, self.reverse_chain_boost))
-            * (1 + self.same_industry_boost)
-            * (1 + max(self.region_boosts) * self.region_scale)
-            * (1 + self.price_boost)
-        )
 
 
 def _stable_int(value: int | str | None) -> int:
@@ -88,6 +73,30 @@ def _stable_int(value: int | str | None) -> int:
 
 def _nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a listing is and what area it serves or wants served."""
+
+    loc: int = 0
+    area: geo.Area = geo.NO_AREA
+    local: bool = False
+
+
+def place_of(doc: ListingDoc, text: str) -> _Place:
+    """Return a listing's place: region (else the first place named), service area (the structured field
+    first, then the text) and whether it is a locally delivered service."""
+    region = rules.region_int(doc.region_code)
+    area = geo.NO_AREA
+    if doc.service_area:
+        area = geo.parse_area(clean_text(doc.service_area), region, structured=True)
+    if not area.mask:
+        area = geo.parse_area(text, region)
+    loc = region or geo.place_in_text(text)
+    if not loc and area.mask and len(area.cities) == 1:
+        loc = area.cities[0]
+    return _Place(loc=loc, area=area, local=rules.is_local(doc.industry_code, text))
 
 
 class _Side:
@@ -105,9 +114,12 @@ class _Side:
         "price_min": (np.float64, np.nan),
         "price_max": (np.float64, np.nan),
         "enterprise": (np.int64, 0),
-        "local": (bool, False),
-        "scope_level": (np.int8, 0),
-        "scope_code": (np.int32, 0),
+        "loc": (np.int32, 0),  # where the listing is: its region, else the first place its text names
+        "local": (bool, False),  # a locally delivered service (industry or words)
+        "area_mask": (np.int64, 0),  # provinces of the stated service area (geo.Area.mask); 0 = none stated
+        "area_city": (np.int32, 0),  # the one city the area is limited to (0 = none or several)
+        "area_strict": (bool, False),  # the area is stated as a limit (仅限 / 以外不发货 / 省外不接)
+        "area_cities": (bool, False),  # the area is limited to several cities (checked exactly, `areas`)
     }
 
     def __init__(self, params: MatchParams, dim: int) -> None:
@@ -115,6 +127,7 @@ class _Side:
         self.vectors = VectorIndex(dim, exact_threshold=params.exact_threshold)
         self.ids: list[int | str | None] = []
         self.text_keys: list[str] = []
+        self.areas: list[geo.Area] = []
         self.capacity = 1024
         self.cols = {name: np.full(self.capacity, fill, dtype=dtype) for name, (dtype, fill) in self.COLUMNS.items()}
 
@@ -122,7 +135,7 @@ class _Side:
     def n_slots(self) -> int:
         return len(self.ids)
 
-    def new_slot(self, doc: ListingDoc, text_key: str, local: bool, scope: tuple[int, int] = (0, 0)) -> int:
+    def new_slot(self, doc: ListingDoc, text_key: str, place: _Place) -> int:
         slot = len(self.ids)
         if slot >= self.capacity:
             size = self.capacity * 2
@@ -133,6 +146,7 @@ class _Side:
             self.capacity = size
         self.ids.append(doc.id)
         self.text_keys.append(text_key)
+        self.areas.append(place.area)
         division, group, klass = rules.industry_parts(doc.industry_code)
         c = self.cols
         c["alive"][slot] = True
@@ -146,13 +160,18 @@ class _Side:
         c["price_min"][slot] = _nan(doc.price_min)
         c["price_max"][slot] = _nan(doc.price_max)
         c["enterprise"][slot] = _stable_int(doc.enterprise_id)
-        c["local"][slot] = local
-        c["scope_level"][slot], c["scope_code"][slot] = scope
+        c["loc"][slot] = place.loc
+        c["local"][slot] = place.local
+        c["area_mask"][slot] = place.area.mask
+        c["area_city"][slot] = place.area.cities[0] if len(place.area.cities) == 1 else 0
+        c["area_strict"][slot] = place.area.strict
+        c["area_cities"][slot] = len(place.area.cities) > 1
         return slot
 
     def kill(self, slot: int) -> None:
         self.cols["alive"][slot] = False
         self.ids[slot] = None
+        self.areas[slot] = geo.NO_AREA
         self.bm25.remove(slot)
         self.vectors.remove(slot)
 
@@ -164,13 +183,11 @@ class _Query:
     doc: ListingDoc
     weights: dict[str, float]
     vector: np.ndarray | None
-    region: int
     division: int
     group: int
     klass: int
     enterprise: int
-    local: bool
-    scope: tuple[int, int]
+    place: _Place
     today: int
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -186,6 +203,7 @@ class MatchingEngine:
         tokenizer: Tokenizer | None = None,
         today: Callable[[], date] | None = None,
         dim: int | None = None,
+        model: RankModel | None = None,
     ) -> None:
         self.embedder = embedder
         self.params = params or MatchParams()
@@ -196,7 +214,7 @@ class MatchingEngine:
         self._sides = {direction: _Side(self.params, self.dim) for direction in DIRECTIONS}
         self._docs: dict[int | str, ListingDoc] = {}
         self._where: dict[int | str, int] = {}
-        self._category_matrix = rules.category_matrix(self.params.incompatible_category)
+        self.model: RankModel = model or default_model()
 
     # -- text ------------------------------------------------------------------------------------
     @staticmethod
@@ -216,30 +234,28 @@ class MatchingEngine:
         return terms, f"{title}。{description}"
 
     @staticmethod
-    def _scope(doc: ListingDoc, local: bool, text: str | None = None) -> tuple[int, int]:
-        if text is None:
-            text = clean_text(f"{doc.title}。{doc.description}")
-        return rules.service_area(text, rules.region_int(doc.region_code), local_service=local)
-
-    @staticmethod
     def _text_key(doc: ListingDoc) -> str:
         return hashlib.blake2b(MatchingEngine.embedding_text(doc).encode("utf-8"), digest_size=12).hexdigest()
 
     def set_params(self, **changes: Any) -> None:
-        """Change ranking parameters that need no re-indexing (fusion and rule weights, k1, b)."""
+        """Change parameters that need no re-indexing (k1, b, candidates, reasons)."""
         if {"title_weight", "exact_threshold"} & set(changes):
             raise ValueError("title_weight and exact_threshold need a rebuild")
         with self._lock:
             self.params = replace(self.params, **changes)
             for side in self._sides.values():
                 side.bm25.k1, side.bm25.b = self.params.k1, self.params.b
-            self._category_matrix = rules.category_matrix(self.params.incompatible_category)
+
+    def set_model(self, model: RankModel) -> None:
+        """Replace the learned ranking model (weights, category prior, calibration)."""
+        with self._lock:
+            self.model = model
 
     # -- writes ----------------------------------------------------------------------------------
     def _prepare(
         self, docs: list[ListingDoc], vectors: np.ndarray | None
-    ) -> list[tuple[ListingDoc, list[str], str, np.ndarray | None, str]]:
-        """Tokenise and embed outside the lock; reuse stored vectors when the text is unchanged."""
+    ) -> list[tuple[ListingDoc, list[str], str, np.ndarray | None, _Place]]:
+        """Tokenise, place and embed outside the lock; reuse stored vectors when the text is unchanged."""
         prepared = []
         to_embed: list[int] = []
         for i, doc in enumerate(docs):
@@ -252,12 +268,12 @@ class MatchingEngine:
                 if vector is None and self.embedder is not None:
                     to_embed.append(i)
             terms, text = self._analyse(doc)
-            prepared.append([doc, terms, key, vector, text])
+            prepared.append([doc, terms, key, vector, place_of(doc, text)])
         if to_embed and self.embedder is not None:
             embedded = self.embedder.embed_passages([self.embedding_text(docs[i]) for i in to_embed])
             for row, i in enumerate(to_embed):
                 prepared[i][3] = embedded[row]
-        return [tuple(p) for p in prepared]  # type: ignore[misc]  # (doc, terms, text key, vector, clean text)
+        return [tuple(p) for p in prepared]  # type: ignore[misc]  # (doc, terms, text key, vector, place)
 
     def _stored_vector(self, listing_id: int | str, key: str) -> np.ndarray | None:
         with self._lock:
@@ -270,14 +286,13 @@ class MatchingEngine:
                 return None
             return side.vectors.get(slot)
 
-    def _apply(self, item: tuple[ListingDoc, list[str], str, np.ndarray | None, str]) -> int:
+    def _apply(self, item: tuple[ListingDoc, list[str], str, np.ndarray | None, _Place]) -> int:
         """Index text and attributes of one listing in a new slot (the caller stores the vector)."""
-        doc, terms, key, _vector, text = item
+        doc, terms, key, _vector, place = item
         if doc.id in self._docs:
             self._remove_locked(doc.id)
         side = self._sides[doc.direction]
-        local = rules.is_local_service(doc.category, terms)
-        slot = side.new_slot(doc, key, local, self._scope(doc, local, text))
+        slot = side.new_slot(doc, key, place)
         side.bm25.add(slot, terms)
         self._docs[doc.id] = doc
         self._where[doc.id] = slot
@@ -326,7 +341,12 @@ class MatchingEngine:
     def rebuild(self, docs: Iterable[ListingDoc], *, vectors: np.ndarray | None = None) -> None:
         """Replace the whole index (built off-lock, then swapped in)."""
         fresh = MatchingEngine(
-            embedder=self.embedder, params=self.params, tokenizer=self.tokenizer, today=self.today, dim=self.dim
+            embedder=self.embedder,
+            params=self.params,
+            tokenizer=self.tokenizer,
+            today=self.today,
+            dim=self.dim,
+            model=self.model,
         )
         for side in fresh._sides.values():  # bulk-build the HNSW graph once at the end, on all cores
             side.vectors.exact_threshold = np.iinfo(np.int64).max
@@ -379,186 +399,235 @@ class MatchingEngine:
         *,
         ranker: str = "hybrid",
         query_vector: np.ndarray | None = None,
-        use_rules: bool | None = None,
         today: date | None = None,
         candidate_cache: dict | None = None,
     ) -> list[MatchResult]:
         """Return the best listings of the opposite direction for `doc`, best first, with reasons.
 
-        `ranker`: "hybrid" (fusion + rules, the default), "rrf" (fusion only), "bm25", "embedding"
-        (single rankers, hard rules only), "exact" (the hybrid formula over every eligible listing).
-        `query_vector` skips embedding (benchmarks time it apart). `candidate_cache` (a dict kept by the
-        caller) reuses the candidate lists of an earlier call for the same listing, so fusion and rule
-        weights can be tuned without re-running BM25 and vector search (the evaluation does this).
+        `ranker`: "hybrid" (the learned model over the fused candidates, the default), "rrf" (reciprocal-
+        rank fusion without any other signal), "bm25", "embedding" (single lists, hard rules only),
+        "exact" (the learned model over every eligible listing). `query_vector` skips embedding
+        (benchmarks time it apart). `candidate_cache` (a dict kept by the caller) reuses the candidates
+        and features of an earlier call for the same listing, so models can be compared without
+        re-running BM25 and vector search (the evaluation does this).
         """
         if ranker not in RANKERS:
             raise ValueError(f"unknown ranker {ranker!r}")
         if top_n <= 0:
             return []
-        terms = self.index_terms(doc)
-        needs_vector = ranker != "bm25"
-        if needs_vector and query_vector is None:
+        terms, text = self._analyse(doc)
+        if ranker != "bm25" and query_vector is None:
             query_vector = self.embed_for_match(doc)
         with self._lock:
             side = self._sides[doc.opposite]
-            query = self._query(doc, terms, query_vector, side, today)
-            return self._rank(side, query, top_n, ranker, use_rules, candidate_cache)
+            query = self._query(doc, terms, text, query_vector, side, today)
+            return self._rank(side, query, top_n, ranker, candidate_cache)
+
+    def candidate_features(
+        self,
+        doc: ListingDoc,
+        *,
+        query_vector: np.ndarray | None = None,
+        today: date | None = None,
+        exact: bool = False,
+    ) -> tuple[list[int | str], np.ndarray]:
+        """Return the candidates of a match (ids) and their features (rows over `model.FEATURES`).
+
+        This is what the model is trained on (bench/eval_matching.py): the same candidates and the same
+        features the engine scores when it matches.
+        """
+        terms, text = self._analyse(doc)
+        if query_vector is None:
+            query_vector = self.embed_for_match(doc)
+        with self._lock:
+            side = self._sides[doc.opposite]
+            query = self._query(doc, terms, text, query_vector, side, today)
+            found = self._candidates(side, query, "exact" if exact else "hybrid")
+            if not len(found.cand):
+                return [], np.zeros((0, len(FEATURES)))
+            features, _signals = self._features(side, query, found)
+            return [side.ids[int(slot)] for slot in found.cand], features  # type: ignore[misc]
 
     def _query(
-        self, doc: ListingDoc, terms: list[str], vector: np.ndarray | None, side: _Side, today: date | None
+        self,
+        doc: ListingDoc,
+        terms: list[str],
+        text: str,
+        vector: np.ndarray | None,
+        side: _Side,
+        today: date | None,
     ) -> _Query:
         division, group, klass = rules.industry_parts(doc.industry_code)
         own_side = self._sides[doc.direction]
         slot = self._where.get(doc.id)
-        if slot is not None and own_side.text_keys[slot] == self._text_key(doc):
-            local = bool(own_side.cols["local"][slot])
-            scope = (int(own_side.cols["scope_level"][slot]), int(own_side.cols["scope_code"][slot]))
+        if slot is not None and self._docs.get(doc.id) == doc:
+            place = _Place(
+                loc=int(own_side.cols["loc"][slot]),
+                area=own_side.areas[slot],
+                local=bool(own_side.cols["local"][slot]),
+            )
         else:
-            local = rules.is_local_service(doc.category, terms)
-            scope = self._scope(doc, local)
+            place = place_of(doc, text)
         return _Query(
             doc=doc,
             weights=side.bm25.query_weights(terms, self.params.max_query_terms, self.params.max_df_ratio),
             vector=None if vector is None else np.asarray(vector, dtype=np.float32),
-            region=rules.region_int(doc.region_code),
             division=division,
             group=group,
             klass=klass,
             enterprise=_stable_int(doc.enterprise_id) if self.params.exclude_same_enterprise else 0,
-            local=local,
-            scope=scope,
+            place=place,
             today=(today or self.today()).toordinal(),
         )
 
+    def _pairs(self, side: _Side, query: _Query, slots: np.ndarray) -> dict[str, np.ndarray]:
+        """Return need and offer places and areas of the query paired with each slot (need side first)."""
+        c = side.cols
+        n = len(slots)
+        area = query.place.area
+        mine = {
+            "loc": np.full(n, query.place.loc, dtype=np.int64),
+            "mask": np.full(n, area.mask, dtype=np.int64),
+            "city": np.full(n, area.cities[0] if len(area.cities) == 1 else 0, dtype=np.int64),
+            "strict": np.full(n, area.strict),
+            "local": np.full(n, query.place.local),
+        }
+        theirs = {
+            "loc": c["loc"][slots].astype(np.int64),
+            "mask": c["area_mask"][slots],
+            "city": c["area_city"][slots].astype(np.int64),
+            "strict": c["area_strict"][slots],
+            "local": c["local"][slots],
+        }
+        need, offer = (mine, theirs) if query.doc.direction == "need" else (theirs, mine)
+        return {f"need_{k}": v for k, v in need.items()} | {f"offer_{k}": v for k, v in offer.items()}
+
     def _eligibility(self, side: _Side, query: _Query) -> Callable[[np.ndarray], np.ndarray]:
-        """Return the hard-rule filter over slots: alive, open, unexpired, other enterprise, local rule."""
+        """Return the hard-rule filter over slots: alive, open, unexpired, other enterprise, stated limits.
+
+        An offer whose area is stated as a limit (仅限本市, 广东省以外不发货, 省外不接) is never shown for a
+        need outside it; a need that limits where its supplier may be is never shown offers located
+        elsewhere that do not say they serve the need's place. Areas stated without a limit (服务长三角)
+        are evidence for the model, not a rule.
+        """
         c = side.cols
 
         def eligible(slots: np.ndarray) -> np.ndarray:
             mask = c["alive"][slots] & c["is_open"][slots] & (c["valid"][slots] >= query.today)
             if query.enterprise:
                 mask &= c["enterprise"][slots] != query.enterprise
-            province_out, _ = self._scope_mismatch(side, query, slots)
-            mask &= ~province_out
+            # Only pairs with a limit on either side need the area test.
+            limited = mask if query.place.area.strict else mask & c["area_strict"][slots]
+            if limited.any():
+                rows = np.flatnonzero(limited)
+                pairs = self._pairs(side, query, slots[rows])
+                covers = _covers(pairs["offer_mask"], pairs["offer_city"], pairs["need_loc"])
+                offer_out = pairs["offer_strict"] & (pairs["need_loc"] > 0) & ~covers
+                need_has = _covers(pairs["need_mask"], pairs["need_city"], pairs["offer_loc"])
+                need_out = pairs["need_strict"] & (pairs["offer_loc"] > 0) & ~need_has & ~covers
+                mask[rows] = ~offer_out & ~need_out
             return mask
 
         return eligible
 
-    def _scope_mismatch(self, side: _Side, query: _Query, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return (outside the province, outside the city but in the province) of the service areas.
-
-        The offer must serve the need's region when it states an area; a need that limits the area
-        accepts offers located there or serving the whole country. A province-level miss is a hard
-        rule; a city-level miss inside the right province is only demoted (`scope_city_penalty`):
-        "服务深圳及周边" still reaches Dongguan, and talent can move within a province.
-        """
-        c = side.cols
-        n = len(slots)
-        regions = c["region"][slots]
-        levels, codes = c["scope_level"][slots], c["scope_code"][slots]
-        q_level, q_code = query.scope
-        q_region = np.full(n, query.region, dtype=np.int64)
-        q_levels, q_codes = np.full(n, q_level), np.full(n, q_code)
-        if query.doc.direction == "need":
-            offer_side = (rules.outside_scope(levels, codes, q_region), rules.outside_city(levels, codes, q_region))
-            need_side = (
-                rules.outside_scope(q_levels, q_codes, regions),
-                rules.outside_city(q_levels, q_codes, regions),
-            )
-            national = levels == rules.SCOPE_NATIONAL
-        else:
-            offer_side = (
-                rules.outside_scope(q_levels, q_codes, regions),
-                rules.outside_city(q_levels, q_codes, regions),
-            )
-            need_side = (rules.outside_scope(levels, codes, q_region), rules.outside_city(levels, codes, q_region))
-            national = np.full(n, q_level == rules.SCOPE_NATIONAL)
-        province_out = offer_side[0] | (need_side[0] & ~national)
-        city_out = (offer_side[1] | (need_side[1] & ~national)) & ~province_out
-        return province_out, city_out
-
-    def _candidates(
-        self, side: _Side, query: _Query, top_n: int, ranker: str, has_vector: bool
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _candidates(self, side: _Side, query: _Query, ranker: str) -> _Found:
         """Return the BM25 list, the embedding list (slots and scores, best first) and their union."""
         p = self.params
         eligible = self._eligibility(side, query)
-        empty_i, empty_f = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        bm_slots, bm_scores, em_slots, em_sims = empty_i, empty_f, empty_i, empty_f
+        has_vector = query.vector is not None and side.vectors.count > 0
+        all_slots, all_scores, all_matched = side.bm25.score_matched(query.weights, eligible)
+        bm_slots, bm_scores = _sorted(all_slots, all_scores, None if ranker == "exact" else p.candidates)
+        em_slots, em_sims = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         if ranker == "exact":
-            slots = np.flatnonzero(side.cols["alive"][: side.n_slots])
-            slots = slots[eligible(slots)] if len(slots) else slots
-            bm_slots, bm_scores = _sorted(*side.bm25.score(query.weights, eligible))
+            cand = np.flatnonzero(side.cols["alive"][: side.n_slots])
+            cand = cand[eligible(cand)] if len(cand) else cand
             if has_vector:
-                em_slots, em_sims = _sorted(slots, side.vectors.all_similarities(query.vector)[slots])  # type: ignore[arg-type]
-            return bm_slots, bm_scores, em_slots, em_sims, slots
-        k = p.candidates if ranker in ("hybrid", "rrf") else top_n
-        if ranker in ("hybrid", "rrf", "bm25"):
-            bm_slots, bm_scores = side.bm25.top(query.weights, k, eligible)
-        if ranker in ("hybrid", "rrf", "embedding") and has_vector:
-            em_slots, em_sims = side.vectors.top(query.vector, k, eligible)  # type: ignore[arg-type]
-        return bm_slots, bm_scores, em_slots, em_sims, np.union1d(bm_slots, em_slots).astype(np.int64)
+                em_slots, em_sims = _sorted(cand, side.vectors.all_similarities(query.vector)[cand])  # type: ignore[arg-type]
+        else:
+            k = p.candidates
+            if ranker != "bm25" and has_vector:
+                em_slots, em_sims = side.vectors.top(query.vector, k, eligible)  # type: ignore[arg-type]
+            cand = np.union1d(bm_slots, em_slots).astype(np.int64)
+        return _Found(cand, bm_slots, bm_scores, em_slots, em_sims, all_slots, all_scores, all_matched, has_vector)
 
     def _rank(
-        self,
-        side: _Side,
-        query: _Query,
-        top_n: int,
-        ranker: str,
-        use_rules: bool | None,
-        candidate_cache: dict | None = None,
+        self, side: _Side, query: _Query, top_n: int, ranker: str, candidate_cache: dict | None = None
     ) -> list[MatchResult]:
         p = self.params
-        has_vector = query.vector is not None and side.vectors.count > 0
-        key = (query.doc.id, ranker, top_n)
+        kind = "exact" if ranker == "exact" else "fast"
+        key = (query.doc.id, kind)
         if candidate_cache is not None and key in candidate_cache:
-            bm_slots, bm_scores, em_slots, em_sims, cand = candidate_cache[key]
+            found, features, signals = candidate_cache[key]
         else:
-            bm_slots, bm_scores, em_slots, em_sims, cand = self._candidates(side, query, top_n, ranker, has_vector)
+            found = self._candidates(side, query, ranker if ranker == "exact" else "hybrid")
+            features, signals = self._features(side, query, found) if len(found.cand) else (None, {})
             if candidate_cache is not None:
-                candidate_cache[key] = (bm_slots, bm_scores, em_slots, em_sims, cand)
+                candidate_cache[key] = (found, features, signals)
+        cand = found.cand
         if not len(cand):
             return []
         if ranker == "bm25":
-            base = _lookup(cand, bm_slots, bm_scores.astype(np.float64), 0.0)
-            base_max = float(base.max()) or 1.0
+            order_score = _lookup(cand, found.bm_slots, found.bm_scores.astype(np.float64), -1.0)
+            keep = order_score >= 0
+            best = float(order_score.max()) or 1.0
+            display = np.clip(order_score / best, 0.0, 1.0)
         elif ranker == "embedding":
-            base = _lookup(cand, em_slots, em_sims.astype(np.float64), -1.0)
-            base_max = 1.0
+            order_score = _lookup(cand, found.em_slots, found.em_sims.astype(np.float64), -2.0)
+            keep = order_score > -2.0
+            display = np.clip(order_score, 0.0, 1.0)
+        elif ranker == "rrf":
+            order_score = _rrf(cand, found.bm_slots, p.rrf_k, p.bm25_weight) + _rrf(
+                cand, found.em_slots, p.rrf_k, p.embedding_weight
+            )
+            keep = order_score > 0
+            best = (p.bm25_weight + (p.embedding_weight if found.has_vector else 0.0)) / (p.rrf_k + 1)
+            display = np.clip(order_score / best, 0.0, 1.0)
         else:
-            base = _rrf(cand, bm_slots, p.rrf_k, p.bm25_weight) + _rrf(cand, em_slots, p.rrf_k, p.embedding_weight)
-            base_max = (p.bm25_weight + (p.embedding_weight if has_vector else 0.0)) / (p.rrf_k + 1)
-        apply_rules = use_rules if use_rules is not None else ranker in ("hybrid", "exact")
-        signals = self._signals(side, query, cand)
-        if apply_rules:
-            score = base * signals["multiplier"]
-            score_max = base_max * p.max_multiplier()
-        else:
-            score, score_max = base, base_max
-        n = min(top_n, len(cand))
-        part = np.argpartition(-score, n - 1)[:n] if len(cand) > n else np.arange(len(cand))
-        order = part[np.lexsort((cand[part], -score[part]))]
-        sims = side.vectors.similarities(query.vector, cand[order]) if has_vector else None  # type: ignore[arg-type]
+            order_score = self.model.raw(features)  # type: ignore[arg-type]
+            keep = np.ones(len(cand), dtype=bool)
+            display = self.model.probability(order_score, query.doc.direction)
+        index = np.flatnonzero(keep)
+        n = min(top_n, len(index))
+        if not n:
+            return []
+        part = index[np.argpartition(-order_score[index], n - 1)[:n]] if len(index) > n else index
+        order = part[np.lexsort((cand[part], -order_score[part]))]
         results = []
-        for rank, i in enumerate(order.tolist()):
+        for i in order.tolist():
             slot = int(cand[i])
-            display = float(np.clip(score[i] / score_max, 0.0, 1.0)) if score_max > 0 else 0.0
-            similarity = None if sims is None else float(sims[rank])
-            reasons = self._reasons(side, query, slot, i, signals, similarity)
-            results.append(MatchResult(listing_id=side.ids[slot], score=display, reasons=reasons))  # type: ignore[arg-type]
+            reasons = self._reasons(side, query, slot, i, signals, found)
+            results.append(MatchResult(listing_id=side.ids[slot], score=float(display[i]), reasons=reasons))  # type: ignore[arg-type]
         return results
 
-    def _signals(self, side: _Side, query: _Query, cand: np.ndarray) -> dict[str, np.ndarray]:
-        """Compute every rule signal for the candidates and the combined multiplier."""
-        p = self.params
+    def _features(self, side: _Side, query: _Query, found: _Found) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Return the feature rows of the candidates (over `model.FEATURES`) and the signals for reasons."""
         c = side.cols
+        cand = found.cand
+        n = len(cand)
+        f: dict[str, np.ndarray] = {}
+        # text: embedding and BM25
+        if found.has_vector:
+            cos = side.vectors.similarities(query.vector, cand).astype(np.float64)  # type: ignore[arg-type]
+            f["cos"] = cos
+            f["cos_gap"] = cos - float(cos.max())
+        else:
+            f["cos"] = f["cos_gap"] = np.zeros(n)
+        f["emb_rr"] = _rank_feature(cand, found.em_slots)
+        bm25 = _lookup(cand, found.all_slots, found.all_scores.astype(np.float64), 0.0)
+        f["bm25_rel"] = bm25 / (float(bm25.max()) or 1.0)
+        total = float(sum(query.weights.values())) or 1.0
+        f["coverage"] = _lookup(cand, found.all_slots, found.all_matched.astype(np.float64), 0.0) / total
+        f["bm25_rr"] = _rank_feature(cand, found.bm_slots)
+        # category prior (learned)
         q_cat = rules.CATEGORY_INDEX[query.doc.category]
         c_cat = c["category"][cand].astype(np.int64)
         query_is_need = query.doc.direction == "need"
-        compat = self._category_matrix[q_cat, c_cat] if query_is_need else self._category_matrix[c_cat, q_cat]
+        lift = self.model.lift
+        f["category"] = lift[q_cat, c_cat] if query_is_need else lift[c_cat, q_cat]
+        # industry
         c_div, c_grp, c_cls = c["division"][cand], c["group"][cand], c["klass"][cand]
-        q_div = np.full(len(cand), query.division)
-        q_grp = np.full(len(cand), query.group)
+        q_div = np.full(n, query.division)
+        q_grp = np.full(n, query.group)
         if query_is_need:  # offers (candidates) supply the need (query)
             forward = rules.chain_links(c_div, c_grp, q_div, q_grp)
             backward = rules.chain_links(q_div, q_grp, c_div, c_grp)
@@ -566,13 +635,36 @@ class MatchingEngine:
             forward = rules.chain_links(q_div, q_grp, c_div, c_grp)
             backward = rules.chain_links(c_div, c_grp, q_div, q_grp)
         backward &= ~forward
-        if query.klass >= 0:
-            same_industry = c_cls == query.klass
-        elif query.group >= 0:
-            same_industry = c_grp == query.group
-        else:
-            same_industry = np.zeros(len(cand), dtype=bool)
-        region = rules.region_levels(query.region, c["region"][cand])
+        f["chain_forward"], f["chain_backward"] = forward.astype(np.float64), backward.astype(np.float64)
+        same_class = (c_cls == query.klass) & (query.klass >= 0)
+        same_group = (c_grp == query.group) & (query.group >= 0) & ~same_class
+        same_division = (c_div == query.division) & (query.division >= 0) & ~same_class & ~same_group
+        f["same_class"], f["same_group"] = same_class.astype(np.float64), same_group.astype(np.float64)
+        f["same_division"] = same_division.astype(np.float64)
+        # region
+        level = rules.region_levels(query.place.loc, c["loc"][cand].astype(np.int64))
+        f["same_province"] = (level >= 1).astype(np.float64)
+        f["same_city"] = (level >= 2).astype(np.float64)
+        f["same_county"] = (level >= 3).astype(np.float64)
+        # service area
+        pairs = self._pairs(side, query, cand)
+        need_loc, offer_loc = pairs["need_loc"], pairs["offer_loc"]
+        stated = (pairs["offer_mask"] != 0) & (need_loc > 0)
+        in_province = _covers(pairs["offer_mask"], np.zeros(n, dtype=np.int64), need_loc)
+        covers = _covers(pairs["offer_mask"], pairs["offer_city"], need_loc)
+        covers = self._refine_cities(side, query, cand, covers, need_loc)
+        f["area_covers"] = (stated & covers).astype(np.float64)
+        f["area_misses"] = (stated & ~in_province).astype(np.float64)
+        f["area_city_misses"] = (stated & in_province & ~covers).astype(np.float64)
+        need_stated = (pairs["need_mask"] != 0) & (offer_loc > 0) & ~_national(pairs["need_mask"])
+        need_has = _covers(pairs["need_mask"], pairs["need_city"], offer_loc)
+        f["need_area_misses"] = (need_stated & ~need_has & ~(stated & covers)).astype(np.float64)
+        known = (need_loc > 0) & (offer_loc > 0)
+        other_city = known & (need_loc // 100 != offer_loc // 100)
+        f["local_far"] = ((pairs["need_local"] | pairs["offer_local"]) & other_city & ~(stated & covers)).astype(
+            np.float64
+        )
+        # price
         price = rules.price_relation(
             _nan(query.doc.price_min),
             _nan(query.doc.price_max),
@@ -580,65 +672,89 @@ class MatchingEngine:
             c["price_max"][cand],
             query_is_need,
         )
-        region_boost = np.array((0.0, *p.region_boosts))[region] * p.region_scale
-        _, city_out = self._scope_mismatch(side, query, cand)
-        multiplier = (
-            np.power(compat, p.category_power)
-            * (1 + p.chain_boost * forward + p.reverse_chain_boost * backward)
-            * (1 + p.same_industry_boost * same_industry)
-            * (1 + region_boost)
-            * (1 + p.price_boost * (price > 0) - p.price_penalty * (price < 0))
-            * (1 - p.scope_city_penalty * city_out)
-        )
-        return {
-            "compat": compat,
-            "forward": forward,
-            "backward": backward,
-            "same_industry": same_industry,
-            "region": region,
-            "price": price,
-            "multiplier": multiplier,
-        }
+        f["price_fit"] = (price > 0).astype(np.float64)
+        f["price_over"] = (price < 0).astype(np.float64)
+        features = np.column_stack([f[name] for name in FEATURES])
+        signals = {"cos": f["cos"], "level": level, "covers": stated & covers, "forward": forward,
+                   "backward": backward, "same_class": same_class, "same_group": same_group,
+                   "category": f["category"], "price": price}  # fmt: skip
+        return features, signals
+
+    def _refine_cities(
+        self, side: _Side, query: _Query, cand: np.ndarray, covers: np.ndarray, need_loc: np.ndarray
+    ) -> np.ndarray:
+        """Check areas limited to several cities exactly (the columns hold one city only)."""
+        if query.doc.direction == "need":
+            several = np.flatnonzero(side.cols["area_cities"][cand] & (need_loc > 0))
+            if not len(several):
+                return covers
+            covers = covers.copy()
+            for i in several.tolist():
+                covers[i] = bool(side.areas[int(cand[i])].covers(int(need_loc[i])))
+            return covers
+        area = query.place.area
+        if len(area.cities) > 1:
+            return np.array([bool(area.covers(int(loc))) if loc else False for loc in need_loc.tolist()])
+        return covers
 
     def _reasons(
-        self, side: _Side, query: _Query, slot: int, i: int, signals: dict[str, np.ndarray], similarity: float | None
+        self, side: _Side, query: _Query, slot: int, i: int, signals: dict[str, np.ndarray], found: _Found
     ) -> list[Reason]:
-        """Explain one match with structured reason codes (translated by the Django layer)."""
+        """Explain one match with structured reason codes and their evidence (translated by reasons.py)."""
+        p = self.params
         other = self._docs.get(side.ids[slot])  # type: ignore[arg-type]
         reasons: list[Reason] = []
-        shared = side.bm25.shared_terms(slot, query.weights)
+        shared = side.bm25.shared_terms(slot, query.weights, max_df_ratio=p.generic_df_ratio)
         if shared:
             reasons.append(Reason("shared_terms", {"terms": shared}))
-        if other is None:
+        if other is None or not signals:
             return reasons
-        if other.category == query.doc.category:
-            reasons.append(Reason("same_category", {"category": other.category}))
-        elif signals["compat"][i] > self.params.incompatible_category:
-            need, offer = (query.doc, other) if query.doc.direction == "need" else (other, query.doc)
-            reasons.append(
-                Reason("compatible_category", {"need_category": need.category, "offer_category": offer.category})
-            )
+        need, offer = (query.doc, other) if query.doc.direction == "need" else (other, query.doc)
         if signals["forward"][i] or signals["backward"][i]:
-            offer, need = (other, query.doc) if query.doc.direction == "need" else (query.doc, other)
             up, down = (offer, need) if signals["forward"][i] else (need, offer)
             reasons.append(Reason("industry_chain", _chain_params(up.industry_code, down.industry_code)))
-        elif signals["same_industry"][i]:
+        elif signals["same_class"][i] or signals["same_group"][i]:
             code = other.industry_code.lstrip("ABCDEFGHIJKLMNOPQRST")
+            if signals["same_group"][i]:
+                code = code[:3]
             reasons.append(
                 Reason("same_industry", {"industry_code": code, "name": rules.industry_names().get(code, code)})
             )
-        level = int(signals["region"][i])
+        if other.category == query.doc.category:
+            reasons.append(Reason("same_category", {"category": other.category}))
+        elif signals["category"][i] > 0:
+            lift = float(np.exp(signals["category"][i]))
+            reasons.append(
+                Reason(
+                    "compatible_category",
+                    {"need_category": need.category, "offer_category": offer.category, "lift": round(lift, 1)},
+                )
+            )
+        if signals["covers"][i]:
+            offer_area = side.areas[slot] if query.doc.direction == "need" else query.place.area
+            need_loc = query.place.loc if query.doc.direction == "need" else int(side.cols["loc"][slot])
+            reasons.append(
+                Reason(
+                    "serves_area",
+                    {
+                        "area": geo.area_name(offer_area),
+                        "region_code": str(need_loc),
+                        "name": geo.full_name(need_loc),
+                        "national": offer_area.national,
+                    },
+                )
+            )
+        level = int(signals["level"][i])
         if level:
-            region = rules.region_int(other.region_code)
+            region = int(side.cols["loc"][slot])
             region = region if level == 3 else (region // 100 * 100 if level == 2 else region // 10000 * 10000)
-            name = rules.region_names().get(region, str(region))
+            name = geo.full_name(region) or str(region)
             reasons.append(
                 Reason(
                     ("", "same_province", "same_city", "same_region")[level], {"region_code": str(region), "name": name}
                 )
             )
         if signals["price"][i] > 0:
-            need, offer = (query.doc, other) if query.doc.direction == "need" else (other, query.doc)
             reasons.append(
                 Reason(
                     "price_fit",
@@ -650,8 +766,11 @@ class MatchingEngine:
                     },
                 )
             )
-        if similarity is not None and similarity >= self.params.semantic_reason_min:
-            reasons.append(Reason("semantic", {"similarity": round(similarity, 3)}))
+        if found.has_vector and len(found.em_slots):
+            top = found.em_slots[: p.semantic_reason_rank]
+            similarity = float(signals["cos"][i])
+            if slot in top.tolist() and similarity >= float(found.em_sims[0]) - p.semantic_reason_gap:
+                reasons.append(Reason("semantic", {"similarity": round(similarity, 3)}))
         return reasons
 
     # -- persistence -----------------------------------------------------------------------------
@@ -663,6 +782,7 @@ class MatchingEngine:
             meta: dict[str, Any] = {
                 "format": FORMAT_VERSION,
                 "params": asdict(self.params),
+                "model": self.model.to_json(),
                 "dim": self.dim,
                 "sides": {},
             }
@@ -671,7 +791,21 @@ class MatchingEngine:
                     for slot, listing_id in enumerate(side.ids):
                         if listing_id is None:
                             continue
-                        row = {"slot": slot, "text_key": side.text_keys[slot], "doc": self._docs[listing_id].to_json()}
+                        area = side.areas[slot]
+                        place = {
+                            "loc": int(side.cols["loc"][slot]),
+                            "local": bool(side.cols["local"][slot]),
+                            "mask": area.mask,
+                            "cities": list(area.cities),
+                            "strict": area.strict,
+                            "label": area.label,
+                        }
+                        row = {
+                            "slot": slot,
+                            "text_key": side.text_keys[slot],
+                            "place": place,
+                            "doc": self._docs[listing_id].to_json(),
+                        }
                         handle.write(json.dumps(row, ensure_ascii=False) + "\n")
                     meta["sides"][direction] = {"n_slots": side.n_slots}
                     side.bm25.save(directory / f"{direction}.bm25.npz")
@@ -692,9 +826,9 @@ class MatchingEngine:
         meta = json.loads((directory / "meta.json").read_text())
         if meta.get("format") != FORMAT_VERSION:
             raise ValueError(f"unsupported index format {meta.get('format')!r}")
-        values = meta["params"]
-        values["region_boosts"] = tuple(values["region_boosts"])
-        engine = cls(embedder=embedder, params=MatchParams(**values), tokenizer=tokenizer, today=today, dim=meta["dim"])
+        params = MatchParams(**meta["params"])
+        model = RankModel.from_json(meta["model"])
+        engine = cls(embedder=embedder, params=params, tokenizer=tokenizer, today=today, dim=meta["dim"], model=model)
         rows_by_side: dict[str, list[dict[str, Any]]] = {direction: [] for direction in DIRECTIONS}
         with (directory / "docs.jsonl").open(encoding="utf-8") as handle:
             for line in handle:
@@ -706,28 +840,77 @@ class MatchingEngine:
                 row = rows.get(slot)
                 if row is None:  # a removed listing's slot stays empty so slot numbers are preserved
                     dead = ListingDoc(id=f"__dead{slot}", direction=direction, category="material", title="")  # type: ignore[arg-type]
-                    side.new_slot(dead, "", False)
+                    side.new_slot(dead, "", _Place())
                     side.cols["alive"][slot] = False
                     side.ids[slot] = None
                     continue
                 doc = ListingDoc.from_json(row["doc"])
-                side.new_slot(doc, row["text_key"], False)
+                saved = row["place"]
+                area = geo.Area(saved["mask"], tuple(saved["cities"]), saved["strict"], saved["label"])
+                side.new_slot(doc, row["text_key"], _Place(saved["loc"], area, saved["local"]))
                 engine._docs[doc.id] = doc
                 engine._where[doc.id] = slot
             side.bm25 = BM25Index.load(directory / f"{direction}.bm25.npz")
-            for slot in range(side.n_slots):
-                if side.ids[slot] is not None:
-                    doc = engine._docs[side.ids[slot]]  # type: ignore[index]
-                    local = rules.is_local_service(doc.category, side.bm25.doc_terms(slot))
-                    side.cols["local"][slot] = local
-                    side.cols["scope_level"][slot], side.cols["scope_code"][slot] = engine._scope(doc, local)
             side.vectors.load_into(directory, direction)
         return engine
 
 
-def _sorted(slots: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class _Found:
+    """The candidates of one match: the two ranked lists, their union and every BM25 score."""
+
+    cand: np.ndarray
+    bm_slots: np.ndarray
+    bm_scores: np.ndarray
+    em_slots: np.ndarray
+    em_sims: np.ndarray
+    all_slots: np.ndarray  # every eligible listing containing a query term, with its BM25 score
+    all_scores: np.ndarray
+    all_matched: np.ndarray  # … and the summed query weight of the terms it contains
+    has_vector: bool
+
+
+def _sorted(slots: np.ndarray, scores: np.ndarray, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (slots, scores) best first (ties by slot), the best k only when k is given."""
+    if k is not None and len(slots) > k:
+        part = np.argpartition(-scores, k - 1)[:k]
+        slots, scores = slots[part], scores[part]
     order = np.lexsort((slots, -scores))
     return slots[order], scores[order]
+
+
+@lru_cache(maxsize=1)
+def _province_bits() -> np.ndarray:
+    """Return province (2 digits) → bit of `geo.Area.mask` as a lookup array (63 for unknown)."""
+    table = np.full(100, 63, dtype=np.int64)
+    for province in range(100):
+        table[province] = geo.province_bit(province * 10000)
+    return table
+
+
+@lru_cache(maxsize=1)
+def _municipalities() -> np.ndarray:
+    table = np.zeros(100, dtype=bool)
+    table[list(geo.MUNICIPALITIES)] = True
+    return table
+
+
+def _covers(mask: np.ndarray, city: np.ndarray, loc: np.ndarray) -> np.ndarray:
+    """Return, per pair, whether an area (province mask + one limiting city, 0 = none) covers a place."""
+    province = loc // 10000 % 100
+    inside = ((mask >> _province_bits()[province]) & 1).astype(bool) & (loc > 0)
+    return inside & ((city == 0) | (city == loc - loc % 100) | _municipalities()[province])
+
+
+def _national(mask: np.ndarray) -> np.ndarray:
+    return (mask & geo.MAINLAND_MASK) == geo.MAINLAND_MASK
+
+
+def _rank_feature(cand: np.ndarray, ranked_slots: np.ndarray) -> np.ndarray:
+    """Return 10 / (10 + rank) (rank from 0) for candidates in a ranked list, 0 elsewhere."""
+    if not len(ranked_slots):
+        return np.zeros(len(cand), dtype=np.float64)
+    return _lookup(cand, ranked_slots, 10.0 / (10.0 + np.arange(len(ranked_slots), dtype=np.float64)), 0.0)
 
 
 def _lookup(cand: np.ndarray, slots: np.ndarray, values: np.ndarray, default: float) -> np.ndarray:

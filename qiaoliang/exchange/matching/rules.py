@@ -1,8 +1,9 @@
-"""Structured matching rules: category compatibility, industry chain, region, price, local services.
+"""Structured matching rules: industry chain, region, price, locally delivered services.
 
 Everything here is pure data plus numpy functions over *candidate columns* (one array per
-attribute, one entry per candidate), so the same code re-ranks the 200-odd fused candidates of the
-fast path and every listing of the exact ranker. Tables are documented in README.md.
+attribute, one entry per candidate), so the same code scores the few hundred fused candidates of
+the fast path and every listing of the exact ranker. Service areas live in `geo.py`; how much each
+signal counts is learned (`model.py`), not set here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import geo
 from .documents import CATEGORIES
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -22,50 +24,19 @@ CORE_DATA_DIR = Path(__file__).resolve().parents[2] / "core" / "data"
 
 CATEGORY_INDEX = {name: i for i, name in enumerate(CATEGORIES)}
 
-# need category → {offer category: compatibility}. 1.0 is the same category; lower values are
-# offers that can still serve the need (a talent need is met by a talent offer or by an HR service).
-# Pairs not listed are incompatible (factor `incompatible`).
-CATEGORY_COMPATIBILITY: dict[str, dict[str, float]] = {
-    "project": {"project": 1.0, "capital": 0.8, "technology": 0.6, "business": 0.5, "service": 0.4},
-    "business": {"business": 1.0, "material": 0.8, "service": 0.6, "project": 0.5, "technology": 0.4},
-    "technology": {"technology": 1.0, "service": 0.6, "project": 0.5, "talent": 0.4},
-    "service": {"service": 1.0, "business": 0.7, "technology": 0.5, "talent": 0.4},
-    "talent": {"talent": 1.0, "service": 0.7},
-    "capital": {"capital": 1.0, "service": 0.5, "project": 0.4},
-    "material": {"material": 1.0, "business": 0.7, "service": 0.3},
-}
-
-# Services that only make sense nearby: both sides must be in the same city when both give a region.
-LOCAL_SERVICE_TERMS = frozenset(
-    {
-        "配餐",
-        "送餐",
-        "团餐",
-        "餐饮",
-        "食堂",
-        "盒饭",
-        "工作餐",
-        "快餐",
-        "保洁",
-        "保安",
-        "安保",
-        "家政",
-        "搬家",
-        "绿化养护",
-        "同城配送",
-        "外卖",
-    }
-)
-LOCAL_SERVICE_CATEGORIES = frozenset({"service"})
+# Services delivered where the customer is, by GB/T 4754-2017 大类 / 中类 (names from the standard):
+# 44 电力、热力生产和供应, 45 燃气生产和供应, 46 水的生产和供应, 62 餐饮业, 702 物业管理, 727 安全保护服务,
+# 782 环境卫生管理, 80 居民服务业, 81 机动车、电子产品和日用产品修理业, 821 清洁服务.
+LOCAL_DIVISIONS = frozenset({44, 45, 46, 62, 80, 81})
+LOCAL_GROUPS = frozenset({702, 727, 782, 821})
+# Words that say the work happens at the customer's site or nearby (Modern Standard Chinese).
+LOCAL_CUE_RE = re.compile(r"上门|同城|驻场|就近|附近|到店|到厂|现场服务|本地服务|当日达|当天送达|配送到")
 
 
-def category_matrix(incompatible: float = 0.15) -> np.ndarray:
-    """Return M[need_category, offer_category] as a 7×7 float array."""
-    matrix = np.full((len(CATEGORIES), len(CATEGORIES)), incompatible, dtype=np.float32)
-    for need, offers in CATEGORY_COMPATIBILITY.items():
-        for offer, value in offers.items():
-            matrix[CATEGORY_INDEX[need], CATEGORY_INDEX[offer]] = value
-    return matrix
+def is_local(industry_code: str, text: str) -> bool:
+    """Tell whether a listing is about a locally delivered service (by its industry or its words)."""
+    division, group, _ = industry_parts(industry_code)
+    return division in LOCAL_DIVISIONS or group in LOCAL_GROUPS or LOCAL_CUE_RE.search(text) is not None
 
 
 # -- industry codes -----------------------------------------------------------------------------
@@ -175,20 +146,9 @@ def region_levels(query_region: int, regions: np.ndarray) -> np.ndarray:
     return province.astype(np.int8) + city.astype(np.int8) + county.astype(np.int8)
 
 
-@lru_cache(maxsize=1)
 def region_names() -> dict[int, str]:
-    """Return 6-digit code → name for provinces, cities and counties."""
-    names: dict[int, str] = {}
-    for file, key in (("regions_provinces.csv", 2), ("regions_cities.csv", 4), ("regions_areas.csv", 6)):
-        path = CORE_DATA_DIR / file
-        if not path.exists():
-            continue
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            for row in csv.DictReader(handle):
-                code = row["code"]
-                if len(code) == key and code.isdigit():
-                    names.setdefault(int(code.ljust(6, "0")), row["name"])
-    return names
+    """Return 6-digit code → name for provinces, cities and counties (GB/T 2260)."""
+    return geo.region_names()
 
 
 # -- prices -------------------------------------------------------------------------------------
@@ -208,87 +168,3 @@ def price_relation(q_min: float, q_max: float, c_min: np.ndarray, c_max: np.ndar
         overlap = known & (c_lo <= q_hi) & (c_hi >= q_lo)
         too_dear = known & (c_lo > 1.5 * q_hi) if query_is_need else known & (q_lo > 1.5 * c_hi)
     return overlap.astype(np.int8) - (too_dear & ~overlap).astype(np.int8)
-
-
-def is_local_service(category: str, terms: set[str] | list[str]) -> bool:
-    """Tell whether a listing is a local service (catering, cleaning, security …) by category and terms."""
-    return category in LOCAL_SERVICE_CATEGORIES and not LOCAL_SERVICE_TERMS.isdisjoint(terms)
-
-
-# -- service area -------------------------------------------------------------------------------
-SCOPE_NONE, SCOPE_NATIONAL, SCOPE_PROVINCE, SCOPE_CITY = 0, 1, 2, 3
-_MUNICIPALITIES = {"11", "12", "31", "50"}
-_NATIONAL_RE = re.compile(r"全国|不限地区|不限区域|不限地域|面向全球|海内外|国内外均可")
-_PROVINCE_SUFFIX = r"(?:省内|市内可送达|内可送达|全境|全省|各地市|各区县|各区|省范围|境内)"
-_CITY_SUFFIX = r"(?:市内|市区|本地|及周边|周边区县|同城|地区)"
-_SCOPE_WORD_RE = re.compile(_PROVINCE_SUFFIX + "|" + _CITY_SUFFIX)
-
-
-@lru_cache(maxsize=1)
-def _gazetteer() -> tuple[dict[str, int], re.Pattern[str]]:
-    """Return place name → 6-digit code (provinces and prefecture cities, full and short names)."""
-    places: dict[str, int] = {}
-    short_re = re.compile(r"(省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区|地区|自治州|盟)$")
-    for code, name in region_names().items():
-        if code % 100:  # counties are not service-area names
-            continue
-        if code % 10000 and str(code)[:2] in _MUNICIPALITIES:
-            continue
-        if name in {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}:
-            continue
-        places.setdefault(name, code)
-        short = short_re.sub("", name)
-        if short.endswith("壮族") or short.endswith("回族"):
-            short = short[:-2]
-        if len(short) >= 2:
-            places.setdefault(short, code)
-    names = sorted(places, key=len, reverse=True)
-    pattern = re.compile("(" + "|".join(map(re.escape, names)) + ")")
-    return places, pattern
-
-
-def service_area(text: str, region: int, *, local_service: bool = False) -> tuple[int, int]:
-    """Return (scope level, 6-digit code) of the area a listing says it serves or wants served.
-
-    全国发货 / 不限地区 → national; 服务浙江省全境 / 山东省内可送达 / 覆盖四川各地市 / 全省 → that
-    province; 仅限郑州市内 / 服务范围：南京本地 / 限杭州及周边区县 / 同城 → that city. A phrase
-    without a place name refers to the listing's own region. Local services (catering, cleaning)
-    without a stated area serve their own city.
-    """
-    places, pattern = _gazetteer()
-    if _NATIONAL_RE.search(text):
-        return SCOPE_NATIONAL, 0
-    # Find the scope words first (cheap), then the place name just before each one.
-    for match in _SCOPE_WORD_RE.finditer(text):
-        window = text[max(0, match.start() - 12) : match.start()]
-        names = pattern.findall(window)
-        if not names:
-            continue
-        name = names[-1]
-        if not re.search(re.escape(name) + r"\s*(?:省|市)?\s*$", window):
-            continue  # the place must touch the scope word (覆盖四川各地市, not 四川企业在杭州本地)
-        code = places[name]
-        if code % 10000 == 0 or str(code)[:2] in _MUNICIPALITIES:
-            return SCOPE_PROVINCE, code // 10000 * 10000
-        return SCOPE_CITY, code
-    if region:
-        if re.search(r"全省|省内", text):
-            return SCOPE_PROVINCE, region // 10000 * 10000
-        if re.search(r"仅限本地|限本地|本地服务|同城|本市|市内", text) and region % 10000:
-            return SCOPE_CITY, region // 100 * 100
-        if local_service and region % 10000:
-            return SCOPE_CITY, region // 100 * 100
-    return SCOPE_NONE, 0
-
-
-def outside_scope(levels: np.ndarray, codes: np.ndarray, regions: np.ndarray) -> np.ndarray:
-    """Return True where a known region lies outside the *province* of a province or city scope (hard)."""
-    known = regions > 0
-    scoped = (levels == SCOPE_PROVINCE) | (levels == SCOPE_CITY)
-    return known & scoped & (codes // 10000 != regions // 10000)
-
-
-def outside_city(levels: np.ndarray, codes: np.ndarray, regions: np.ndarray) -> np.ndarray:
-    """Return True where a known region is in the scope's province but not in its city (soft)."""
-    known = (regions > 0) & (regions % 10000 != 0)
-    return known & (levels == SCOPE_CITY) & (codes // 10000 == regions // 10000) & (codes // 100 != regions // 100)

@@ -2,9 +2,10 @@
 
 Pipeline: strip front matter and pinyin-in-brackets debris → `qiaoliang.core.text.normalize_text`
 (HTML, NFKC full-width folding, OpenCC Traditional → Simplified, lower case) → rjieba search mode
-(so 融资租赁 also yields 融资 and 租赁) with a domain dictionary → drop punctuation, stopwords and
-bare numbers → split Latin/digit runs (sbr1502 → sbr1502, sbr) → add canonical synonyms
-(sbr → 丁苯橡胶). A private rjieba instance is used so the domain words never leak into other code.
+(so 融资租赁 also yields 融资 and 租赁) with a domain dictionary (KAG products, GB/T 4754 names) → drop
+punctuation, stopwords (function words, classifiers, posting boilerplate) and bare numbers → split
+Latin/digit runs (sbr1502 → sbr1502, sbr). No synonym table: aliases are left to the embedding. A private
+rjieba instance is used so the domain words never leak into other code.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 _FRONT_MATTER_RE = re.compile(r"\A\s*(?:---|\+\+\+)\s*\n.*?\n(?:---|\+\+\+)\s*(?:\n|\Z)", re.DOTALL)
 _PINYIN_SYLLABLE = r"[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,6}[1-5]?"
-# 口(kǒu)罩(zhào) or 口（kǒu）罩: a pinyin syllable in brackets right after a Chinese character.
-_PINYIN_DEBRIS_RE = re.compile(r"(?<=[\u4e00-\u9fff])\s?[(（]\s?" + _PINYIN_SYLLABLE + r"\s?[)）]")
+# 口(kǒu)罩(zhào), 口（kǒu）罩 or 维保（wéi bǎo）: pinyin syllables in brackets right after a Chinese character.
+_PINYIN_DEBRIS_RE = re.compile(
+    r"(?<=[\u4e00-\u9fff])\s?[(（]\s?" + _PINYIN_SYLLABLE + r"(?:\s+" + _PINYIN_SYLLABLE + r")*\s?[)）]"
+)
+# 消 防 设 施: single Chinese characters spaced out (three or more) are one run of text.
+_SPACED_CJK_RE = re.compile(r"(?<![\u4e00-\u9fff])(?:[\u4e00-\u9fff] ){2,}[\u4e00-\u9fff](?![\u4e00-\u9fff])")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _WORD_RE = re.compile(r"[\u4e00-\u9fffa-z0-9]")
 _ALNUM_RE = re.compile(r"^[a-z0-9][a-z0-9.+\-]*$")
@@ -49,7 +54,8 @@ def clean_text(value: str | None) -> str:
     text = _PINYIN_DEBRIS_RE.sub("", text)
     text = normalize_text(text)
     # NFKC turned full-width brackets into ASCII ones: strip debris again in the normalised form.
-    return _PINYIN_DEBRIS_RE.sub("", text)
+    text = _PINYIN_DEBRIS_RE.sub("", text)
+    return _SPACED_CJK_RE.sub(lambda match: match.group(0).replace(" ", ""), text)
 
 
 class Tokenizer:
@@ -59,16 +65,7 @@ class Tokenizer:
         self._jieba = rjieba.Jieba()
         self._lock = threading.Lock()
         self.stopwords = frozenset(_read_lines("stopwords.txt"))
-        self.synonyms: dict[str, str] = {}
-        for line in _read_lines("synonyms.tsv"):
-            canonical, _, aliases = line.partition("\t")
-            canonical = canonical.strip()
-            for alias in aliases.split(","):
-                alias = alias.strip()
-                if alias and alias != canonical:
-                    self.synonyms[alias] = canonical
         words = _read_lines("user_dict.txt") + list(user_words or [])
-        words += [w for w in (*self.synonyms, *self.synonyms.values()) if _CJK_RE.search(w) and w.isalpha()]
         for word in words:
             if len(word) >= 2:
                 self._jieba.add_word(word, 2000, "n")
@@ -108,11 +105,7 @@ class Tokenizer:
                     found.extend(p for p in parts if len(p) >= 2 and not p.isdigit())
             else:
                 continue
-            for term in found:
-                terms.append(term)
-                canonical = self.synonyms.get(term)
-                if canonical and canonical != term:
-                    terms.append(canonical)
+            terms.extend(found)
         return terms
 
     def query_terms(self, value: str | None) -> list[str]:

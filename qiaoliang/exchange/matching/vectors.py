@@ -192,19 +192,18 @@ class VectorIndex:
         if self._ann is not None:
             # The graph returns neighbours regardless of the hard rules: ask for `oversample` × k and
             # filter; only when almost nothing survives (a very selective filter) scan exactly.
-            for factor in (self.oversample, self.oversample * 8):  # a selective filter gets a wider search
-                matches = self._ann.search(query, min(k * factor, self.count))
-                slots = np.asarray(matches.keys, dtype=np.int64)
-                slots = slots[slots < self.n_slots]
-                if eligible is not None and len(slots):
-                    slots = slots[eligible(slots)]
-                if len(slots) >= min(k, 10):
-                    break
+            matches = self._ann.search(query, min(k * self.oversample, self.count))
+            slots = np.asarray(matches.keys, dtype=np.int64)
+            slots = slots[slots < self.n_slots]
+            if eligible is not None and len(slots):
+                slots = slots[eligible(slots)]
             if len(slots) >= min(k, 10):
                 slots = slots[:k]
                 sims = self.similarities(query, slots)
                 order = np.lexsort((slots, -sims))
                 return slots[order], sims[order]
+            # A selective filter (a listing limited to one city): score the eligible listings exactly.
+            return self._filtered_scan(query, k, eligible)
         # Exact search with usearch's SIMD kernels (3× faster than numpy's matrix-vector product
         # here), oversampled for the eligibility filter; a full numpy scan when too few survive.
         from usearch.index import MetricKind
@@ -223,6 +222,20 @@ class VectorIndex:
             if eligible is not None and len(slots):
                 slots = slots[eligible(slots)]
             sims = self.similarities(query, slots)
+        if len(slots) > k:
+            part = np.argpartition(-sims, k - 1)[:k]
+            slots, sims = slots[part], sims[part]
+        order = np.lexsort((slots, -sims))
+        return slots[order], sims[order]
+
+    def _filtered_scan(
+        self, query: np.ndarray, k: int, eligible: Callable[[np.ndarray], np.ndarray] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the best k eligible slots by an exact scan of the eligible rows only."""
+        slots = np.flatnonzero(self.present[: self.n_slots])
+        if eligible is not None and len(slots):
+            slots = slots[eligible(slots)]
+        sims = self.similarities(query, slots)
         if len(slots) > k:
             part = np.argpartition(-sims, k - 1)[:k]
             slots, sims = slots[part], sims[part]

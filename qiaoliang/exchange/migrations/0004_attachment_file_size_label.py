@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exchange', '0003_conversations_confirmed_deals'),
+        ("exchange", "0003_conversations_confirmed_deals"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='listingattachment',
-            name='size',
-            field=models.PositiveIntegerField(verbose_name='file size'),
+            model_name="listingattachment",
+            name="size",
+            field=models.PositiveIntegerField(verbose_name="file size"),
         ),
     ]

@@ -150,3 +150,17 @@ def test_matching_index_rebuilds_and_saves_a_snapshot_new_processes_load(
     assert json.loads(call("N1", "--json"))["matches"][0]["listing"] == "O1"
     with pytest.raises(CommandError, match="Say what to do"):
         call_command("matching_index")
+
+
+def test_match_json_reads_the_service_area_field_and_shows_a_calibrated_score(
+    world: World, market: dict[str, Listing]
+) -> None:
+    post(world, world.e2, "offer", "供应医用外科口罩", "O2", description="医用外科口罩现货", service_area="仅限广州市")
+    post(world, world.e3, "offer", "供应医用外科口罩", "O3", description="医用外科口罩现货", service_area="全国")
+    data = json.loads(call("N1", "--json"))
+    by_key = {match["listing"]: match for match in data["matches"]}
+    assert "O2" not in by_key  # a Guangzhou-only supplier is never shown to a Beijing need
+    serves = next(reason for reason in by_key["O3"]["reasons"] if reason["code"] == "serves_area")
+    assert serves["national"] is True
+    assert all(0.0 <= match["score"] <= 1.0 for match in data["matches"])
+    assert by_key["O1"]["score"] > by_key[market["tyres"].pk]["score"]

@@ -5,14 +5,31 @@ from datetime import date
 import numpy as np
 import pytest
 
-from qiaoliang.exchange.matching import HashEmbedder, ListingDoc, MatchingEngine, MatchParams
+from qiaoliang.exchange.matching import FEATURES, HashEmbedder, ListingDoc, MatchingEngine, MatchParams, RankModel
 from qiaoliang.exchange.matching.bm25 import BM25Index
+from qiaoliang.exchange.matching.documents import CATEGORIES
 
 TODAY = date(2026, 1, 15)
 
 
-def make_engine(**params) -> MatchingEngine:
-    return MatchingEngine(embedder=HashEmbedder(), params=MatchParams(**params), today=lambda: TODAY)
+def hand_model(**weights: float) -> RankModel:
+    """A hand-set model for the tests, so that they do not depend on the trained weights."""
+    base = {"cos_gap": 5.0, "bm25_rel": 2.0, "coverage": 3.0, "category": 1.0, "chain_forward": 0.5}
+    base |= {"area_misses": -2.0, "local_far": -3.0, "same_city": 0.3, **weights}
+    lift = np.full((len(CATEGORIES), len(CATEGORIES)), -1.0)
+    np.fill_diagonal(lift, 0.5)
+    lift[CATEGORIES.index("talent"), CATEGORIES.index("service")] = 0.4
+    return RankModel(
+        weights=tuple(base.get(name, 0.0) for name in FEATURES),
+        bias=-3.0,
+        category_lift=tuple(tuple(row) for row in lift),
+    )
+
+
+def make_engine(model: RankModel | None = None, **params) -> MatchingEngine:
+    return MatchingEngine(
+        embedder=HashEmbedder(), params=MatchParams(**params), today=lambda: TODAY, model=model or hand_model()
+    )
 
 
 def offer(id, title, description="", **kw):
@@ -77,7 +94,7 @@ def test_same_enterprise_is_not_matched_with_itself():
     assert e.match_id("N1") == []
 
 
-def test_compatible_category_ranks_above_incompatible():
+def test_the_learned_category_prior_ranks_a_compatible_category_first():
     e = make_engine()
     e.rebuild(
         [
@@ -88,8 +105,9 @@ def test_compatible_category_ranks_above_incompatible():
     )
     results = e.match_id("N1")
     assert ids(results) == ["O2", "O1"]
-    codes = [r.code for r in results[0].reasons]
-    assert "compatible_category" in codes
+    reason = next(r for r in results[0].reasons if r.code == "compatible_category")
+    assert reason.params == {"need_category": "talent", "offer_category": "service", "lift": 1.5}
+    assert "compatible_category" not in [r.code for r in results[1].reasons]  # below chance: no reason
 
 
 def test_rubber_to_tyre_pair_has_an_industry_chain_reason(engine):
@@ -142,6 +160,7 @@ def test_save_load_round_trip_gives_identical_results(engine, tmp_path):
     engine.save(tmp_path)
     loaded = MatchingEngine.load(tmp_path, embedder=HashEmbedder(), today=lambda: TODAY)
     assert len(loaded) == len(engine)
+    assert loaded.model == engine.model
     for doc in CORPUS:
         if doc.id == "O3":
             continue
@@ -177,29 +196,83 @@ def test_hybrid_fuses_both_lists():
     assert set(bm25) | {embedding[0]} <= set(hybrid)
 
 
-def test_local_service_requires_the_same_city():
+def test_a_local_need_does_not_rank_suppliers_from_another_city_first():
     e = make_engine()
     e.rebuild(
         [
-            offer("O1", "团餐配送服务", "员工食堂配餐", category="service", region_code="310115"),
-            offer("O2", "团餐配送服务", "员工食堂配餐", category="service", region_code="440305"),
+            offer("O1", "团餐配送服务", "员工食堂配餐", category="service", region_code="440305", industry_code="6241"),
+            offer("O2", "团餐配送服务", "员工食堂配餐", category="service", region_code="310115", industry_code="6241"),
             need("N1", "寻找员工配餐服务", "工厂食堂团餐", category="service", region_code="310112"),
         ]
     )
-    assert ids(e.match_id("N1")) == ["O1"]
+    assert ids(e.match_id("N1")) == ["O2", "O1"]
 
 
-def test_service_area_excludes_needs_outside_it():
+def test_areas_stated_as_limits_are_hard_rules():
     e = make_engine()
     e.rebuild(
         [
             offer("O1", "道路货运", "仅限杭州市内", category="service", region_code="330106"),
             offer("O2", "道路货运", "全国可服务", category="service", region_code="330106"),
-            offer("O3", "道路货运", "服务广东省全境", category="service", region_code="440305"),
+            offer("O3", "道路货运", "广东省以外不接单", category="service", region_code="440305"),
+            offer("O4", "道路货运", "省外不接", category="service", region_code="330106"),
+            offer("O5", "道路货运", "除新疆西藏外均可到达", category="service", region_code="330106"),
             need("N1", "需要道路货运", "", category="service", region_code="440106"),
+            need("N2", "需要道路货运", "", category="service", region_code="650102"),
         ]
     )
-    assert set(ids(e.match_id("N1"))) == {"O2", "O3"}
+    assert set(ids(e.match_id("N1"))) == {"O2", "O3", "O5"}
+    assert set(ids(e.match_id("N2"))) == {"O2"}
+    assert set(ids(e.match_id("O4"))) == set()  # offers are matched with needs under the same rule
+    assert set(ids(e.match_id("O2"))) == {"N1", "N2"}
+
+
+def test_the_structured_service_area_is_read_and_explained():
+    e = make_engine()
+    e.rebuild(
+        [
+            offer("O1", "工业厂房保洁", "", category="service", region_code="310115", service_area="长三角"),
+            offer("O2", "工业厂房保洁", "", category="service", region_code="310115", service_area="仅限上海"),
+            need("N1", "厂房保洁外包", "", category="service", region_code="320505"),
+        ]
+    )
+    results = e.match_id("N1")
+    assert ids(results) == ["O1"]
+    reason = next(r for r in results[0].reasons if r.code == "serves_area")
+    assert reason.params["area"] == "长三角"
+    assert reason.params["name"] == "苏州市虎丘区"
+    assert ListingDoc.from_json(e.get("O2").to_json()).service_area == "仅限上海"
+
+
+def test_a_need_that_limits_the_area_excludes_suppliers_elsewhere():
+    e = make_engine()
+    e.rebuild(
+        [
+            offer("O1", "消防设施维保", "", category="service", region_code="440106"),
+            offer("O2", "消防设施维保", "", category="service", region_code="440305"),
+            offer("O3", "消防设施维保", "服务珠三角", category="service", region_code="440305"),
+            need("N1", "消防设施维保", "仅限本市单位", category="service", region_code="440111"),
+        ]
+    )
+    assert set(ids(e.match_id("N1"))) == {"O1", "O3"}
+
+
+def test_one_shared_generic_word_is_not_a_strong_match():
+    """The shipped model: rebar and masks share only 配送; the score must say so."""
+    e = MatchingEngine(embedder=HashEmbedder(), today=lambda: TODAY)
+    e.rebuild(
+        [
+            offer("O1", "HRB400E螺纹钢", "建筑用热轧带肋钢筋，厂家直发，可配送到工地", region_code="310115"),
+            offer("O2", "KN95口罩", "KN95防护口罩现货，日产五万只，可配送", region_code="310115"),
+            offer("O3", "医用外科口罩", "一次性医用外科口罩，三层防护，可配送", region_code="320505"),
+            need("N1", "采购KN95口罩", "工厂复工需要KN95口罩两万只，要求配送到厂", region_code="310112"),
+        ]
+    )
+    results = {r.listing_id: r for r in e.match_id("N1")}
+    assert results["O2"].score > results["O1"].score
+    assert results["O1"].score < 0.2
+    shared = next((r for r in results["O1"].reasons if r.code == "shared_terms"), None)
+    assert shared is None or "配送" not in shared.params["terms"]
 
 
 def test_bm25_remove_and_compact_keep_scores():

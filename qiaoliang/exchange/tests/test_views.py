@@ -781,14 +781,24 @@ def test_reasons_become_chinese_sentences():
         {"code": "industry_chain", "upstream": "合成橡胶", "downstream": "轮胎制造"},
         {"code": "price_fit", "budget_min": 1, "budget_max": 2, "price_min": 1, "price_max": 1},
         {"code": "semantic", "similarity": 0.912},
+        {"code": "serves_area", "area": "京津冀", "name": "北京市朝阳区"},
+        {"code": "compatible_category", "need_category": "material", "offer_category": "service", "lift": "2.4"},
         {"code": "something_new"},
     ]
     with translation.override("en"):
         texts = describe_all(reasons)
-    assert [t.code for t in texts] == ["shared_terms", "industry_chain", "same_city", "price_fit", "semantic"]
+    assert [t.code for t in texts] == [
+        "shared_terms", "industry_chain", "serves_area", "compatible_category", "same_city", "price_fit", "semantic"
+    ]  # fmt: skip
     assert texts[0].text == "Shared key words: 口罩, 医用"
     assert texts[1].text == "Supply chain: 合成橡胶 → 轮胎制造"
-    assert texts[4].text == "Similar in meaning (91%)"
+    assert texts[2].text == "Serves 京津冀, which includes 北京市朝阳区"
+    assert texts[3].text.endswith("(2.4× as often as chance)")
+    assert texts[5].text == "The budget (¥1–¥2) covers the price (¥1)"
+    assert texts[6].text == "Similar description"
+    with translation.override("zh-hans"):
+        chinese = describe_all(reasons)
+    assert all(not text.text.startswith(("Shared", "Serves", "Similar")) for text in chinese)
 
 
 # --- query counts --------------------------------------------------------------------------------

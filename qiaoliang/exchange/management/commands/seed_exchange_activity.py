@@ -39,7 +39,8 @@ class Command(BaseCommand):
         valid_until = timezone.localdate() + datetime.timedelta(days=90)
         with transaction.atomic():
             offer = services.create_listing(
-                actor=staff, enterprise=seller_enterprise, direction="offer", category="service", external_id="DEMO-OFFER",
+                actor=staff, enterprise=seller_enterprise, direction="offer", category="service",
+                external_id="DEMO-OFFER",
                 title="承接企业团餐配送（日供500份）", valid_until=valid_until, publish=True,
                 description="中央厨房现做现送，朝阳区、东城区当日送达，可按周结算，持食品经营许可证。",
                 service_area="北京市朝阳区、东城区", price_text="25元/份起",
@@ -60,4 +61,5 @@ class Command(BaseCommand):
                 title="求购不锈钢保温餐箱200个", valid_until=valid_until, external_id="DEMO-PENDING",
                 description="团餐配送用，304不锈钢，带保温层。", quantity=Decimal(200), unit="个",
             )  # fmt: skip
-        self.stdout.write(self.style.SUCCESS(_("Demo exchange activity added: a deal to confirm, a listing to review.")))
+        done = _("Demo exchange activity added: a deal to confirm, a listing to review.")
+        self.stdout.write(self.style.SUCCESS(done))
