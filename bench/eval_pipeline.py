@@ -148,7 +148,7 @@ def run_set(name: str, sheet: Path, qrels_path: Path, negatives_path: Path | Non
     return run
 
 
-def report(runs: list[Run], workdir: Path) -> str:
+def report(runs: list[Run], workdir: Path, reproduce: str = "") -> str:
     today = date.today().isoformat()
     lines = [
         f"# Matching through the pipeline — {today}",
@@ -178,7 +178,8 @@ def report(runs: list[Run], workdir: Path) -> str:
     for run in runs:
         lines.append(f"- {run.name}:")
         lines += [f"  - `{command}`" for command in run.commands]
-    lines += ["", f"Reproduce: `.venv/bin/python bench/eval_pipeline.py --sets {','.join(r.name for r in runs)}`", ""]
+    reproduce = reproduce or f"--sets {','.join(r.name for r in runs)}"
+    lines += ["", f"Reproduce: `.venv/bin/python bench/eval_pipeline.py {reproduce}`", ""]
     return "\n".join(lines)
 
 
@@ -205,7 +206,11 @@ def main() -> None:
                 parser.error(f"unknown set {name!r}; choose from {', '.join(SETS)}")
             sheet, qrels, negatives = SETS[name]
             runs.append(run_set(name, sheet, qrels, negatives, args.workdir, args.top))
-    text = report(runs, args.workdir)
+    reproduce = ""
+    if args.sheet:
+        reproduce = f"--sheet {args.sheet} --qrels {args.qrels} --name {args.name}"
+        reproduce += f" --negatives {args.negatives}" if args.negatives else ""
+    text = report(runs, args.workdir, reproduce)
     print(text)
     out = args.out or RESULTS / f"{date.today().isoformat()}-matching-pipeline.md"
     out.parent.mkdir(parents=True, exist_ok=True)
