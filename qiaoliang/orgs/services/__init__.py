@@ -13,8 +13,8 @@ from qiaoliang.orgs.services.applications import (
 )
 from qiaoliang.orgs.services.members import (
     ENTERPRISE_FIELDS,
-    MEMBERSHIP_TRANSITIONS,
     KEY_FIELDS,
+    MEMBERSHIP_TRANSITIONS,
     PERSON_FIELDS,
     EnterpriseRecord,
     ProfileResult,

@@ -49,12 +49,20 @@ class Command(BaseCommand):
             )  # fmt: skip
             if created or not MembershipApplication.objects.filter(applicant=applicant).exists():
                 services.submit_application(
-                    actor=applicant, organization=chamber, uscc=demo.build_uscc("110105", 990_001), name="北京锦程食品科技有限公司",
+                    actor=applicant,
+                    organization=chamber,
+                    uscc=demo.build_uscc("110105", 990_001),
+                    name="北京锦程食品科技有限公司",
                     licence=SimpleUploadedFile("营业执照.png", licence_scan(), content_type="image/png"),
-                    size="small", ownership="private", address="北京市朝阳区望京街10号", main_business="速冻食品研发与销售",
-                    contact_name="周经理", contact_mobile=APPLICANT_MOBILE, contact_job_title="总经理",
+                    size="small",
+                    ownership="private",
+                    address="北京市朝阳区望京街10号",
+                    main_business="速冻食品研发与销售",
+                    contact_name="周经理",
+                    contact_mobile=APPLICANT_MOBILE,
+                    contact_job_title="总经理",
                     statement="希望通过商会对接餐饮企业的采购需求。",
-                )  # fmt: skip
+                )
             own = RoleAssignment.objects.filter(user=enterprise_user, role=Role.ENTERPRISE_CONTACT).first()
             if own is not None and own.enterprise is not None:
                 enterprise = own.enterprise
@@ -71,5 +79,5 @@ class Command(BaseCommand):
                                                 password=password)  # fmt: skip
                     RoleAssignment.objects.create(user=buyer, role=Role.ENTERPRISE_CONTACT,
                                                   enterprise_id=other.enterprise_id)  # fmt: skip
-        self.stdout.write(self.style.SUCCESS(_("Demo activity is in place (accounts applicant and buyer, password %(pw)s).")
-                                             % {"pw": demo.DEMO_PASSWORD}))  # fmt: skip
+        done = _("Demo activity is in place (accounts applicant and buyer, password %(pw)s).")
+        self.stdout.write(self.style.SUCCESS(done % {"pw": demo.DEMO_PASSWORD}))
