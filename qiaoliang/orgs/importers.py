@@ -38,6 +38,7 @@ from qiaoliang.core.sheets import (
     parse_uscc,
     region_parser,
 )
+from qiaoliang.core.text import name_keys as text_name_keys
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, enterprise_search_fields
 
 # The headers are part of the file format users fill in, so they are fixed Chinese text, not translated.
@@ -390,8 +391,13 @@ def parse_roster(file_obj: IO[bytes], file_name: str | None = None) -> RosterPar
 
 
 def search_fields(name: str) -> dict[str, str]:
-    """Return the enterprise search keys (one pinyin pass; see core.text.name_keys)."""
+    """Return every enterprise search key, the trade-name keys included (one pinyin pass; core.text)."""
     return enterprise_search_fields(name)
+
+
+def name_pinyin(name: str) -> str:
+    """Return the full pinyin of a person's name (people need no trade-name keys)."""
+    return text_name_keys(name)[1]
 
 
 _valid_mobile_prefixes: dict[str, bool] = {}
@@ -621,7 +627,7 @@ def _write(
         people = []
         for row in batch:
             if row.contact_name not in name_keys:
-                name_keys[row.contact_name] = search_fields(row.contact_name)["name_pinyin"][:120]
+                name_keys[row.contact_name] = name_pinyin(row.contact_name)[:120]
             people.append(
                 {
                     "name": row.contact_name,

@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 from qiaoliang.core.codes import mask_mobile
 from qiaoliang.core.models import FastChoiceDisplayMixin, StatusChange
 from qiaoliang.core.permissions import ScopedQuerySet
-from qiaoliang.core.text import name_grams, name_keys
+from qiaoliang.core.text import enterprise_name_keys, name_grams
 from qiaoliang.core.uploads import random_name
 
 
@@ -205,6 +205,9 @@ class Enterprise(TimeStamped):
     name_initials = models.CharField(max_length=120, editable=False, default="")
     # Characters and character pairs of name_search (substring search index: FTS5 / GIN, see selectors).
     name_grams = models.TextField(editable=False, default="")
+    # Pinyin initials and full pinyin read from where the trade name (字号) may start, space-separated
+    # (北京市怀柔海盛餐饮有限公司: hrhscyyxgs huairouhaisheng… hscyyxgs haisheng…); prefix index: FTS5 / GIN tsvector.
+    name_keys = models.TextField(editable=False, default="")
     is_active = models.BooleanField(_("active"), default=True)
     # The organisation that recorded the enterprise (a roster, a resource sheet, an application): its managers see
     # it even while it is no member anywhere (an enterprise met at a matchmaking meeting, invited to join).
@@ -515,11 +518,12 @@ class EnterpriseChangeRequest(TimeStamped):
 
 
 def enterprise_search_fields(name: str) -> dict[str, Any]:
-    """Return the derived search keys for an enterprise name."""
-    text, pinyin, initials = name_keys(name)
+    """Return the derived search keys for an enterprise name (every one of them: save them together)."""
+    text, pinyin, initials, keys = enterprise_name_keys(name)
     return {
         "name_search": text[:200],
         "name_pinyin": pinyin[:255],
         "name_initials": initials[:120],
         "name_grams": " ".join(name_grams(text[:200])),
+        "name_keys": " ".join(keys),
     }

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
 
 from qiaoliang.core.models import Industry, Region
 from qiaoliang.core.text import compact_text, is_pinyin_query, query_grams
@@ -108,35 +109,80 @@ def _prefix(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\uffff"})
 
 
-def _contains_name(queryset: QuerySet[Enterprise], query: str) -> QuerySet[Enterprise]:
+class _ColumnCondition(Func):
+    """A boolean SQL condition on one column of the enterprise, written with the column's name as the query
+    aliases it (so it stays right inside a subquery)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, template: str, params: tuple[Any, ...]) -> None:
+        super().__init__(F(column))
+        self.condition_template = template
+        self.condition_params = params
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:  # type: ignore[override]
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        return self.condition_template.format(column=column_sql), (*column_params, *self.condition_params)
+
+
+_GRAMS_MATCH = "SELECT rowid FROM orgs_enterprise_grams WHERE orgs_enterprise_grams MATCH %s"
+
+
+def _contains_name(queryset: QuerySet[Enterprise], query: str, *, walk: bool = False) -> QuerySet[Enterprise]:
     """Substring search on the normalised name, narrowed first by the character-pair index.
 
-    For a query of one or two characters the pair index is exact, so no substring check follows.
+    For a query of one or two characters the pair index is exact; on SQLite no substring check follows then.
+    With `walk`, SQLite tests the pair index row by row (`+id IN …`: the list is built once) instead of
+    starting from it, so a query ordered by pinyin walks the pinyin index: the form for matches too many to sort.
     """
     grams = query_grams(query)[:8]
     exact = len(query) <= 2 and len(grams) == 1
     if grams and connection.vendor == "sqlite":
         match = " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
-        queryset = queryset.filter(
-            pk__in=RawSQL("SELECT rowid FROM orgs_enterprise_grams WHERE orgs_enterprise_grams MATCH %s", (match,))
-        )
-    elif grams and connection.vendor == "postgresql":
+        if walk:
+            queryset = queryset.filter(_ColumnCondition("id", f"+{{column}} IN ({_GRAMS_MATCH})", (match,)))
+        else:
+            queryset = queryset.filter(pk__in=RawSQL(_GRAMS_MATCH, (match,)))  # noqa: S611 - constant SQL, bound value
+        return queryset if exact else queryset.filter(name_search__contains=query)
+    if grams and connection.vendor == "postgresql":
         # A condition on the row itself (not a sub-select) lets the planner choose between the GIN index
-        # (rare pairs) and walking the pinyin index in order (common pairs such as 科技).
-        queryset = queryset.alias(
-            has_grams=RawSQL(
-                'string_to_array("orgs_enterprise"."name_grams", \' \') @> %s::text[]',
-                (grams,),
-                output_field=BooleanField(),
-            )
-        ).filter(has_grams=True)
-    else:
-        exact = False
-    return queryset if exact else queryset.filter(name_search__contains=query)
+        # (rare pairs) and walking the pinyin index in order (common pairs such as 科技). Row by row, the
+        # substring check (LIKE, cheaper than splitting name_grams) is the one PostgreSQL runs first.
+        has_grams = _ColumnCondition("name_grams", "string_to_array({column}, ' ') @> %s::text[]", (grams,))
+        return queryset.filter(has_grams, name_search__contains=query)
+    return queryset.filter(name_search__contains=query)
+
+
+# Trade-name keys answer queries from this many letters: one letter already matches the names whose own
+# initials start with it, and would otherwise match a seventh of all names through their trade names.
+KEY_QUERY_MIN_LENGTH = 2
+
+
+def _key_prefix(query: str) -> Q:
+    """Match a prefix of any trade-name key (name_keys): FTS5 prefix query on SQLite, tsvector on PostgreSQL."""
+    if len(query) < KEY_QUERY_MIN_LENGTH:
+        return Q(pk__in=[])
+    if connection.vendor == "sqlite":
+        return Q(pk__in=RawSQL(
+            "SELECT rowid FROM orgs_enterprise_keys WHERE orgs_enterprise_keys MATCH %s", (f'"{query}"*',)
+        ))  # fmt: skip
+    if connection.vendor == "postgresql":
+        # The GIN index answers the tsvector match; row by row, the LIKE it implies is the cheap first test
+        # (building a tsvector costs microseconds a row when the planner walks the pinyin index).
+        return Q(name_keys__contains=query) & Q(_ColumnCondition(
+            "name_keys", "to_tsvector('simple'::regconfig, {column}) @@ to_tsquery('simple'::regconfig, %s)",
+            (f"{query}:*",),
+        ))  # fmt: skip
+    return Q(name_keys__contains=query)  # pragma: no cover - other databases: correct, not indexed
+
+
+def _full_name_prefix(query: str) -> Q:
+    return _prefix("name_initials", query) | _prefix("name_pinyin", query)
 
 
 def search_enterprises(queryset: QuerySet[Enterprise], q: str) -> Any:
-    """Filter by name (Traditional folded to Simplified), pinyin initials or full pinyin, or USCC."""
+    """Filter by name (Traditional folded to Simplified), pinyin initials or full pinyin of the name or of its
+    trade name (字号: `hrhs` finds 北京市怀柔海盛餐饮有限公司), or USCC."""
     query = compact_text(q)
     if not query:
         return queryset
@@ -146,42 +192,123 @@ def search_enterprises(queryset: QuerySet[Enterprise], q: str) -> Any:
             return queryset.filter(uscc=upper)
         return queryset.filter(_prefix("uscc", upper))
     if is_pinyin_query(query):
-        return queryset.filter(_prefix("name_initials", query) | _prefix("name_pinyin", query))
+        return queryset.filter(_full_name_prefix(query) | _key_prefix(query))
     return _contains_name(queryset, query)
+
+
+def _visible_candidates(scope: Scope) -> QuerySet[Any] | None:
+    """Return the ids of the enterprises a scoped user may see, as one subquery (a UNION), or None for all.
+
+    The user's rule (`for_user`) stays applied; this only gives the database a small set to start from, since
+    the rule's OR of EXISTS cannot drive a query (PostgreSQL and SQLite then test every enterprise). It must list
+    everything the rule admits: test_directory_search checks that for every persona.
+    """
+    if scope.is_all:
+        return None
+    member_orgs = scope.member_org_ids | scope.manage_member_org_ids
+    parts: list[QuerySet[Any]] = []
+    if member_orgs:
+        parts.append(Membership.objects.filter(organization_id__in=member_orgs).order_by().values("enterprise_id"))
+    if scope.manage_member_org_ids:
+        parts.append(
+            Enterprise.objects.filter(registered_by_id__in=scope.manage_member_org_ids).order_by().values("pk")
+        )
+    if scope.own_enterprise_ids:
+        parts.append(Enterprise.objects.filter(pk__in=scope.own_enterprise_ids).order_by().values("pk"))
+    if not parts:
+        return Enterprise.objects.none().values("pk")
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
 
 
 def enterprise_directory(user: Any, filters: DirectoryFilters) -> QuerySet[Enterprise]:
     """Return the enterprises the user may see, filtered and sorted by pinyin, ready to paginate."""
+    return _directory(user, filters, search_enterprises)
+
+
+# A prefix of the initials matching more names than this is read by walking the pinyin index, fewer are sorted.
+DENSE_PREFIX = 1000
+
+
+def enterprise_directory_parts(user: Any, filters: DirectoryFilters) -> list[QuerySet[Enterprise]] | None:
+    """Return the directory query as parts whose union it is, each in the form the database reads fastest in
+    pinyin order, for the pages of a search with more matches than the count limit (htmx.CappedPaginator, which
+    merges the parts' first rows); None when the ordered query itself is the right form.
+
+    - Trade-name matches cluster in pinyin order (北京海盛… sorts under beijingh…): walking the pinyin index for
+      the first 50 of `zh` reads most of the table. They are few enough (a two-letter prefix at least) to be
+      fetched by their index and sorted: ordered by an expression no index provides.
+    - Full-pinyin matches are a range of the pinyin index itself. Initials matches follow pinyin order: walked
+      when many (SQLite is told not to start from the initials index, `+name_initials`), sorted when few.
+    - On SQLite a substring search walks the pinyin index testing the pair index (see _contains_name).
+
+    Call it after enterprise_directory, which checks the organisation filter.
+    """
+    query = compact_text(filters.q)
+    upper = query.upper()
+    if not query or (_USCC_PREFIX_RE.match(upper) and any(ch.isdigit() for ch in upper)):
+        return None
+
+    def part(search: Any, *, sort: bool = False) -> QuerySet[Enterprise]:
+        queryset = _directory(user, filters, lambda queryset, _q: search(queryset), check_organization=False)
+        return queryset.order_by(Concat("name_pinyin", Value("")), "id") if sort else queryset
+
+    if not is_pinyin_query(query):
+        if connection.vendor != "sqlite":
+            return None
+        return [part(lambda queryset: _contains_name(queryset, query, walk=True))]
+    initials = Enterprise.objects.filter(_prefix("name_initials", query)).order_by().values_list("name_initials")
+    if initials[: DENSE_PREFIX + 1].count() > DENSE_PREFIX:
+        walk = (
+            _ColumnCondition("name_initials", "(+{column} >= %s AND +{column} < %s)", (query, query + "\uffff"))
+            if connection.vendor == "sqlite"
+            else _prefix("name_initials", query)
+        )
+        by_initials = part(lambda queryset: queryset.filter(walk))
+    else:
+        by_initials = part(lambda queryset: queryset.filter(_prefix("name_initials", query)), sort=True)
+    parts = [part(lambda queryset: queryset.filter(_prefix("name_pinyin", query))), by_initials]
+    if len(query) >= KEY_QUERY_MIN_LENGTH:
+        parts.append(part(lambda queryset: queryset.filter(_key_prefix(query)), sort=True))
+    return parts
+
+
+def _directory(user: Any, filters: DirectoryFilters, search: Any, check_organization: bool = True) -> Any:
     queryset = Enterprise.objects.for_user(user, "view").select_related("industry", "region")
     if (
-        filters.organization
+        check_organization
+        and filters.organization
         and not Organization.objects.for_user(user, "view").filter(pk=filters.organization).exists()
     ):
         # A filter on an organisation the user cannot see answers as if it did not exist: nothing to count.
         return queryset.none()
-    queryset = search_enterprises(queryset, filters.q)
+    candidates = _visible_candidates(get_scope(user))
+    if candidates is not None:
+        queryset = queryset.filter(pk__in=candidates)
+    queryset = search(queryset, filters.q)
     if filters.industry:
         # A class code filters its own rows; a section letter or a shorter code takes the whole branch.
         if filters.industry.isalpha():
             queryset = queryset.filter(industry__section=filters.industry)
         else:
-            queryset = queryset.filter(industry__code__startswith=filters.industry)
+            queryset = queryset.filter(_prefix("industry_id", filters.industry))
     if filters.region:
         prefix = filters.region.rstrip("0") if len(filters.region) == 6 else filters.region
         if len(prefix) % 2:
             prefix += "0"
-        queryset = queryset.filter(region__code__startswith=prefix) if prefix else queryset
+        queryset = queryset.filter(_prefix("region_id", prefix)) if prefix else queryset
     if filters.size:
         queryset = queryset.filter(size=filters.size)
     if filters.organization or filters.level or filters.status:
-        memberships = Membership.objects.filter(enterprise_id=OuterRef("pk"))
+        # As `id IN (…)`, not EXISTS: SQLite then starts from the memberships (an index on organisation, level
+        # or status) instead of testing every enterprise; PostgreSQL plans both as the same semi-join.
+        memberships = Membership.objects.order_by()
         if filters.organization:
             memberships = memberships.filter(organization_id=filters.organization)
         if filters.level:
             memberships = memberships.filter(level=filters.level)
         if filters.status:
             memberships = memberships.filter(status=filters.status)
-        queryset = queryset.filter(Exists(memberships))
+        queryset = queryset.filter(pk__in=memberships.values("enterprise_id"))
     any_membership = Exists(Membership.objects.filter(enterprise_id=OuterRef("pk")))
     if filters.membership == "non_member":
         queryset = queryset.exclude(any_membership)
@@ -190,20 +317,26 @@ def enterprise_directory(user: Any, filters: DirectoryFilters) -> QuerySet[Enter
     return queryset.order_by("name_pinyin", "id")
 
 
+# What a directory row shows of a membership and of its organisation, of a contact, and of the enterprise itself
+# (loading the other columns of 50 rows and their memberships is a sixth of the directory's time).
+MEMBERSHIP_ROW_FIELDS = ("id", "enterprise", "organization", "level", "status", "organization__id",
+                         "organization__name", "organization__short_name")  # fmt: skip
+CONTACT_ROW_FIELDS = ("id", "enterprise", "name", "mobile", "email", "is_primary_contact")
+DIRECTORY_ROW_FIELDS = ("id", "uscc", "name", "short_name", "size", "name_pinyin", "industry", "industry__code",
+                        "industry__name", "region", "region__code", "region__name", "region__full_name")  # fmt: skip
+
+
 def with_memberships(queryset: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
-    """Prefetch each enterprise's memberships and organisations (two queries for any page size)."""
-    return queryset.prefetch_related(
-        Prefetch(
-            "memberships", queryset=Membership.objects.select_related("organization").order_by("organization__path")
-        )
-    )
+    """Prefetch each enterprise's memberships and organisations (two queries for any page size), with the
+    columns a directory row shows."""
+    memberships = Membership.objects.select_related("organization").only(*MEMBERSHIP_ROW_FIELDS)
+    return queryset.prefetch_related(Prefetch("memberships", queryset=memberships.order_by("organization__path")))
 
 
 def with_primary_contact(queryset: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
-    """Prefetch each enterprise's primary contact people."""
-    return queryset.prefetch_related(
-        Prefetch("people", queryset=Person.objects.filter(is_primary_contact=True), to_attr="primary_contacts")
-    )
+    """Prefetch each enterprise's primary contact people (the columns a directory row shows)."""
+    contacts = Person.objects.filter(is_primary_contact=True).only(*CONTACT_ROW_FIELDS)
+    return queryset.prefetch_related(Prefetch("people", queryset=contacts, to_attr="primary_contacts"))
 
 
 def organization_tree(user: Any) -> list[Organization]:

@@ -168,11 +168,21 @@ def _prepare_directory_rows(user: Any, enterprises: Sequence[Enterprise], visibl
 
 @login_required
 def directory(request: HttpRequest) -> HttpResponse:
-    """Search and filter the member enterprises the user may see, sorted by pinyin, 50 per page."""
+    """Search and filter the member enterprises the user may see, sorted by pinyin, 50 per page.
+
+    The count stops at htmx.COUNT_LIMIT ("1,000+"): an exact count of a broad search would read every match.
+    """
     user: Any = request.user
     filters = DirectoryFilters.from_mapping(request.GET)
     queryset = selectors.with_primary_contact(selectors.with_memberships(selectors.enterprise_directory(user, filters)))
-    page = htmx.paginate(request, queryset, PAGE_SIZE)
+    queryset = queryset.only(*selectors.DIRECTORY_ROW_FIELDS)
+
+    def paginator(object_list: Any, per_page: int) -> htmx.CappedPaginator:
+        return htmx.CappedPaginator(
+            object_list, per_page, parts=lambda: selectors.enterprise_directory_parts(user, filters)
+        )
+
+    page = htmx.paginate(request, queryset, PAGE_SIZE, paginator)
     enterprises = list(page.object_list)
     scope = get_scope(user)
     organizations: list[Organization] = []

@@ -15,6 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from qiaoliang.core import audit
+from qiaoliang.core.api import Pagination
+from qiaoliang.core.htmx import CappedPaginator
 from qiaoliang.core.permissions import VIEW, VIEW_PERSONAL, get_for_user, has_capability
 from qiaoliang.core.viewsets import ScopedViewSet
 from qiaoliang.orgs import services
@@ -27,7 +29,7 @@ from qiaoliang.orgs.api.filters import (
     PersonFilter,
 )
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, Zone
-from qiaoliang.orgs.selectors import enterprise_directory, get_scope
+from qiaoliang.orgs.selectors import enterprise_directory, enterprise_directory_parts, get_scope
 
 
 @extend_schema_view(
@@ -71,6 +73,37 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
 
+class DirectoryPagination(Pagination):
+    """The directory's pages: `count` stops at htmx.COUNT_LIMIT and `count_capped` tells when it did (then
+    `count` is a lower bound and pages go up to the limit)."""
+
+    django_paginator_class = CappedPaginator
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+        filters = getattr(view, "directory_filters", None)
+        if filters is not None:
+            user = request.user
+
+            def paginator(object_list: Any, per_page: int) -> CappedPaginator:
+                return CappedPaginator(object_list, per_page, parts=lambda: enterprise_directory_parts(user, filters))
+
+            self.django_paginator_class = paginator  # type: ignore[assignment]
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = bool(getattr(getattr(self.page, "paginator", None), "capped", False))
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": _("True when the count stopped at its limit: there are at least `count` results."),
+        }
+        return paginated
+
+
 @extend_schema_view(
     list=extend_schema(
         summary=_lazy("List member enterprises"),
@@ -95,6 +128,7 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     serializer_class = serializers.EnterpriseSerializer
     queryset = Enterprise.objects.none()
     filter_backends: list[Any] = []  # the directory's own filters, shared with the web UI
+    pagination_class = DirectoryPagination
 
     def queryset_model(self) -> Any:
         return Enterprise
@@ -108,7 +142,8 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     def get_queryset(self) -> QuerySet[Enterprise]:
         params = DirectoryQuerySerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        return self.decorate(enterprise_directory(self.user, params.to_filters()))
+        self.directory_filters = params.to_filters()  # the pagination splits a broad pinyin search by them
+        return self.decorate(enterprise_directory(self.user, self.directory_filters))
 
     def _respond(self, enterprise: Enterprise, status_code: int) -> Response:
         enterprise = get_for_user(self.decorate(Enterprise.objects.all()), self.user, VIEW, pk=enterprise.pk)

@@ -93,6 +93,7 @@ def test_seeded_enterprises_have_valid_codes_and_people() -> None:
             "name_pinyin": enterprise.name_pinyin,
             "name_initials": enterprise.name_initials,
             "name_grams": enterprise.name_grams,
+            "name_keys": enterprise.name_keys,
         }
         assert enterprise.name.endswith("公司")
     assert len({e.name for e in enterprises}) == 200
