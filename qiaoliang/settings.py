@@ -291,6 +291,7 @@ SPECTACULAR_SETTINGS = {
         "MatchStatusEnum": "qiaoliang.exchange.models.Match.Status",
         "MatchMoveEnum": "qiaoliang.exchange.api.serializers.MATCH_MOVES",
         "MembershipStatusEnum": "qiaoliang.orgs.models.Membership.Status",
+        "EventKindEnum": "qiaoliang.events.models.Kind",
     },
 }
 
