@@ -1,8 +1,10 @@
-"""Request id: one id per request, kept in a context variable for the audit log."""
+"""Request id (one per request, kept in a context variable for the audit log), the idle-timeout session touch,
+the locale default and the Content-Security-Policy."""
 
 from __future__ import annotations
 
 import contextvars
+import time
 import uuid
 from collections.abc import Callable
 
@@ -30,6 +32,31 @@ class RequestIdMiddleware:
             current_request.reset(token)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         return response
+
+
+SESSION_TOUCHED_KEY = "_touched"
+
+
+class SessionTouchMiddleware:
+    """Renew a signed-in session at most every SESSION_TOUCH_SECONDS instead of writing it on every request.
+
+    The idle timeout (SESSION_COOKIE_AGE) counts from the last save. Saving on every request
+    (SESSION_SAVE_EVERY_REQUEST) made each page a database write, which SQLite serialises across workers;
+    with a touch a minute, a session ends between SESSION_COOKIE_AGE - SESSION_TOUCH_SECONDS and
+    SESSION_COOKIE_AGE after the last request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            touched = session.get(SESSION_TOUCHED_KEY)
+            if not isinstance(touched, int) or not 0 <= now - touched < settings.SESSION_TOUCH_SECONDS:
+                session[SESSION_TOUCHED_KEY] = now  # marks the session modified: saved, expiry renewed
+        return self.get_response(request)
 
 
 class ChineseByDefaultLocaleMiddleware(LocaleMiddleware):

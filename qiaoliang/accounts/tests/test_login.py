@@ -117,6 +117,27 @@ def test_session_expires_after_thirty_idle_minutes(client, world):
         assert response["Location"].startswith(reverse("accounts:login"))
 
 
+def test_a_session_is_written_at_most_once_a_minute_not_on_every_request(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("core:home")).status_code == 200
+        return sum(1 for q in queries.captured_queries if q["sql"].startswith('UPDATE "django_session"'))
+
+    start = datetime.datetime(2026, 11, 22, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False):
+        assert post_login(client, "secretary").status_code == 302
+        assert session_writes() <= 1  # the first page after signing in may stamp the new session
+        assert session_writes() == 0
+    with time_machine.travel(start + datetime.timedelta(seconds=30), tick=False):
+        assert session_writes() == 0
+    with time_machine.travel(start + datetime.timedelta(seconds=90), tick=False):
+        assert session_writes() == 1  # renewed: the idle timeout counts from here
+        assert session_writes() == 0
+
+
 def test_login_ignores_next_urls_on_other_hosts(client, world):
     response = post_login(client, "secretary", next="https://evil.example.com/")
     assert response["Location"] == reverse("core:home")
