@@ -7,8 +7,11 @@ import contextvars
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -35,6 +38,14 @@ class RequestIdMiddleware:
 
 
 SESSION_TOUCHED_KEY = "_touched"
+
+
+@receiver(user_logged_in, dispatch_uid="qiaoliang.core.session_touched_at_login")
+def _touched_at_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Signing in saves the session anyway: stamp it, so the next page does not write it again."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_TOUCHED_KEY] = int(time.time())
 
 
 class SessionTouchMiddleware:
