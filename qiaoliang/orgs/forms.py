@@ -255,6 +255,21 @@ class ApplicationForm(CodeFieldsMixin, BootstrapForm):
         )
         return initial
 
+    @classmethod
+    def initial_for_enterprise(cls, enterprise: Enterprise, organization: Organization) -> dict[str, Any]:
+        """Return the initial values of an invited enterprise's application, from its record."""
+        return {
+            "organization": organization.pk,
+            "uscc": enterprise.uscc,
+            "name": enterprise.name,
+            "industry_code": enterprise.industry_id or "",
+            "region_code": enterprise.region_id or "",
+            "size": enterprise.size,
+            "ownership": enterprise.ownership,
+            "address": enterprise.address,
+            "main_business": enterprise.main_business,
+        }
+
 
 class DecisionForm(BootstrapForm):
     """A reviewer's decision with the note the applicant reads (required to return or refuse)."""

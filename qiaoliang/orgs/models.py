@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -471,6 +472,47 @@ class MembershipApplicationStatusChange(StatusChange):
     class Meta(StatusChange.Meta):
         verbose_name = _("application status change")
         verbose_name_plural = _("application status changes")
+
+
+# The organisations an enterprise may apply to (and be invited to).
+ACCEPTING_KINDS = {Organization.Kind.CHAMBER, Organization.Kind.ASSOCIATION, Organization.Kind.DISTRICT_FEDERATION,
+                   Organization.Kind.FEDERATION}  # fmt: skip
+
+
+class MembershipInvitation(TimeStamped):
+    """Store an invitation to join sent to a non-member enterprise (one met at an import or a meeting): a text
+    message with a link to the application form, filled in from the enterprise's record."""
+
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="invitations", verbose_name=_("enterprise"))
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, related_name="invitations", verbose_name=_("organisation to join")
+    )
+    mobile = models.CharField(_("mobile"), max_length=11)
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    note = models.CharField(_("message"), max_length=300, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("invited by")
+    )
+    expires_at = models.DateTimeField(_("valid until"))
+    application = models.ForeignKey(
+        MembershipApplication, models.SET_NULL, null=True, blank=True, related_name="invitations",
+        verbose_name=_("application"),
+    )  # fmt: skip
+
+    objects = ScopedQuerySet["MembershipInvitation"].as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("membership invitation")
+        verbose_name_plural = _("membership invitations")
+        indexes = [models.Index(fields=["enterprise", "organization", "-created_at"], name="orgs_invitation_ent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} → {self.organization}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 class EnterpriseChangeRequest(TimeStamped):

@@ -29,6 +29,7 @@ from qiaoliang.orgs.models import (
     EnterpriseChangeRequest,
     Membership,
     MembershipApplication,
+    MembershipInvitation,
     Organization,
     Partnership,
     Person,
@@ -284,6 +285,14 @@ def applications_reviewed(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
 rules.register(
     MembershipApplication, **{VIEW: applications_visible, CHANGE: applications_own, REVIEW: applications_reviewed}
 )
+
+
+def invitations_managed(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    scope = get_scope(user)
+    return qs.filter(scope.org_ids_q(scope.change_org_ids))
+
+
+rules.register(MembershipInvitation, **{VIEW: invitations_managed, CHANGE: invitations_managed})
 
 
 def change_requests_visible(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,16 @@ from django.db.models.functions import Concat
 
 from qiaoliang.core.models import Industry, Region
 from qiaoliang.core.text import compact_text, is_pinyin_query, query_grams
-from qiaoliang.orgs.models import Enterprise, Membership, MembershipApplication, Organization, Person, Position
+from qiaoliang.orgs.models import (
+    ACCEPTING_KINDS,
+    Enterprise,
+    Membership,
+    MembershipApplication,
+    MembershipInvitation,
+    Organization,
+    Person,
+    Position,
+)
 from qiaoliang.orgs.recipients import enterprise_contacts, organization_managers, zone_convenors
 from qiaoliang.orgs.scope import Scope, get_scope
 
@@ -391,6 +401,28 @@ def member_count(user: Any) -> int:
 def non_member_count(user: Any) -> int:
     """Return how many recorded enterprises the user manages that are no member anywhere (invitable to join)."""
     return Enterprise.objects.for_user(user, "review").exclude(_active_member()).count()
+
+
+def invitation_context(user: Any, enterprise: Enterprise, people: Sequence[Person]) -> dict[str, Any]:
+    """Return what the enterprise page's invitation card needs: the organisations the user manages that take
+    applications and the enterprise is no active member of, a mobile to send to, and the invitations sent."""
+    active = Membership.objects.filter(enterprise=enterprise, status=Membership.Status.ACTIVE).values("organization")
+    organizations = list(
+        Organization.objects.for_user(user, "change")
+        .filter(kind__in=ACCEPTING_KINDS, is_active=True)
+        .exclude(pk__in=active)
+        .only("pk", "name", "path")
+        .order_by("path")[:200]
+    )
+    mobile = next((person.mobile for person in people if person.is_primary_contact and person.mobile), "")
+    mobile = mobile or next((person.mobile for person in people if person.mobile), "")
+    invitations = list(
+        MembershipInvitation.objects.for_user(user, "view")
+        .filter(enterprise=enterprise)
+        .select_related("organization")
+        .order_by("-created_at", "-id")[:10]
+    )
+    return {"invite_organizations": organizations, "invite_mobile": mobile, "invitations": invitations}
 
 
 def open_application_count(user: Any) -> int:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("members/export/", views_roster.export_directory, name="directory_export"),
     path("members/<int:pk>/", views.enterprise_detail, name="enterprise"),
     path("members/<int:pk>/edit/", views.enterprise_edit, name="enterprise_edit"),
+    path("members/<int:pk>/invite/", views.enterprise_invite, name="enterprise_invite"),
     path("memberships/<int:pk>/status/", views.membership_status, name="membership_status"),
     path("people/", views.people_list, name="people"),
     path("people/<int:pk>/", views.person_detail, name="person"),

@@ -21,10 +21,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qiaoliang.core import audit, htmx
+from qiaoliang.core.api import MAX_ID
 from qiaoliang.core.errors import redirect_on_error
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.forms import call_service
-from qiaoliang.core.permissions import can, get_for_user, has_capability
+from qiaoliang.core.permissions import CHANGE, REVIEW, can, get_for_user, has_capability
 from qiaoliang.core.text import compact_text, is_pinyin_query, to_simplified
 from qiaoliang.orgs import selectors, services
 from qiaoliang.orgs.forms import (
@@ -258,7 +259,32 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "show_personal": show_personal,
         "may_change": can(user, "change", enterprise),
     }
+    if can(user, REVIEW, enterprise):
+        context.update(selectors.invitation_context(user, enterprise, people))
     return render(request, "orgs/enterprise_detail.html", context)
+
+
+@login_required
+@require_POST
+def enterprise_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Invite a recorded enterprise to apply for membership of an organisation the user manages (a text message)."""
+    user: Any = request.user
+    enterprise = get_for_user(Enterprise.objects.all(), user, REVIEW, pk=pk)
+    redirect_on_error(request, reverse("orgs:enterprise", args=[enterprise.pk]))
+    chosen = str(request.POST.get("organization", ""))
+    organization = get_for_user(
+        Organization.objects.all(), user, CHANGE, pk=min(int(chosen), MAX_ID) if chosen.isdigit() else 0
+    )
+    invitation = services.invite_to_join(
+        actor=user, enterprise=enterprise, organization=organization, mobile=request.POST.get("mobile", "")[:20],
+        note=request.POST.get("note", "")[:301],
+    )  # fmt: skip
+    messages.success(
+        request,
+        _("The invitation was sent to %(mobile)s; it is valid until %(date)s.")
+        % {"mobile": invitation.mobile, "date": invitation.expires_at.date().isoformat()},
+    )
+    return redirect("orgs:enterprise", pk=enterprise.pk)
 
 
 def _apply_domain_error(form: Any, exc: DomainError) -> None:

@@ -48,6 +48,13 @@ def apply(request: HttpRequest) -> HttpResponse:
     initial = {"contact_mobile": user.mobile or "", "contact_name": user.display_name, "contact_email": user.email}
     if str(request.GET.get("organization", "")).isdigit():
         initial["organization"] = request.GET["organization"]
+    token = str(request.GET.get("invite", ""))
+    invitation = services.open_invitation(token) if token else None
+    if token and invitation is None:
+        messages.warning(request, _("This invitation link has expired or was used already; you can still apply."))
+    if invitation is not None:  # filled in from the enterprise's record
+        initial.update(ApplicationForm.initial_for_enterprise(invitation.enterprise, invitation.organization))
+        initial["contact_mobile"] = initial["contact_mobile"] or invitation.mobile
     form = ApplicationForm(
         request.POST or None, request.FILES or None, organizations=selectors.accepting_organizations(), initial=initial
     )
@@ -56,13 +63,14 @@ def apply(request: HttpRequest) -> HttpResponse:
         application = call_service(
             form,
             lambda: services.submit_application(actor=user, organization=data["organization"], uscc=data["uscc"],
-                                                licence=data["licence"], **form.application_fields()),
+                                                licence=data["licence"], invitation=invitation,
+                                                **form.application_fields()),
             {"file_type": "licence", "file_size": "licence", "industry": "industry_code", "region": "region_code"},
         )  # fmt: skip
         if application is not None:
             messages.success(request, _("Your application was sent. The secretariat checks it and tells you here."))
             return redirect("orgs:application", pk=application.pk)
-    return render(request, "orgs/apply.html", {"form": form})
+    return render(request, "orgs/apply.html", {"form": form, "invitation": invitation})
 
 
 @login_required

@@ -6,6 +6,9 @@ memberships, people, posts, reviewed profile changes) and `applications` (online
 
 from qiaoliang.orgs.services.applications import (
     approve_application,
+    invitation_url,
+    invite_to_join,
+    open_invitation,
     resubmit_application,
     return_application,
     submit_application,
@@ -62,7 +65,10 @@ __all__ = [
     "create_zone",
     "decide_change_request",
     "existing_enterprises",
+    "invitation_url",
+    "invite_to_join",
     "move_organization",
+    "open_invitation",
     "record_enterprises",
     "resubmit_application",
     "return_application",

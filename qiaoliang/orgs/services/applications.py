@@ -4,8 +4,11 @@ the applicant's enterprise-contact role, and everyone concerned is told."""
 
 from __future__ import annotations
 
+import datetime
+import secrets
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -14,16 +17,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qiaoliang.accounts.models import Role, RoleAssignment
-from qiaoliang.core import audit, notifications, uploads
+from qiaoliang.core import audit, channels, notifications, uploads
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
 from qiaoliang.core.permissions import CHANGE, REVIEW, forget, require
 from qiaoliang.core.transitions import Transitions
 from qiaoliang.orgs import recipients
 from qiaoliang.orgs.models import (
+    ACCEPTING_KINDS,
     Enterprise,
     Membership,
     MembershipApplication,
     MembershipApplicationStatusChange,
+    MembershipInvitation,
     Organization,
     Person,
     enterprise_search_fields,
@@ -55,8 +60,6 @@ APPLICATION_FIELDS = {
     "contact_email", "contact_job_title", "level", "statement",
 }  # fmt: skip
 LICENCE_TYPES = (".pdf", ".jpg", ".jpeg", ".png")
-ACCEPTING_KINDS = {Organization.Kind.CHAMBER, Organization.Kind.ASSOCIATION, Organization.Kind.DISTRICT_FEDERATION,
-                   Organization.Kind.FEDERATION}  # fmt: skip
 
 
 def _store_licence(application: MembershipApplication, licence: UploadedFile) -> None:
@@ -100,11 +103,89 @@ def _check(application: MembershipApplication) -> None:
     full_clean(application, exclude=["licence", "applicant", "organization", "enterprise"])
 
 
+INVITATION_DAYS = 30
+
+
+def invitation_url(invitation: MembershipInvitation) -> str:
+    """Return the link of an invitation: the application form, filled in from the enterprise's record."""
+    return f"{str(settings.SITE_URL).rstrip('/')}{reverse('orgs:apply')}?invite={invitation.token}"
+
+
+@transaction.atomic
+def invite_to_join(
+    *, actor: Any, enterprise: Enterprise, organization: Organization, mobile: str, note: str = ""
+) -> MembershipInvitation:
+    """Invite a recorded enterprise that is not a member of the organisation to apply: a text message to its
+    contact with a link to the application form filled in from its record (valid INVITATION_DAYS days)."""
+    require(actor, REVIEW, enterprise, _("You may not invite this enterprise."))
+    require(actor, CHANGE, organization, _("You may not invite enterprises to this organisation."))
+    if organization.kind not in ACCEPTING_KINDS or not organization.is_active:
+        raise DomainError(_("This organisation does not take applications."), code="organization")
+    if Membership.objects.filter(
+        enterprise=enterprise, organization=organization, status=Membership.Status.ACTIVE
+    ).exists():
+        raise DomainError(
+            _("The enterprise is already a member of %(organization)s.") % {"organization": organization.name},
+            code="organization",
+        )
+    number = clean_mobile(mobile)
+    if not number:
+        raise DomainError(_("Give the mobile number to send the invitation to."), code="mobile")
+    note = (note or "").strip()
+    if len(note) > 300:
+        raise DomainError(_("Keep the message within 300 characters."), code="note")
+    now = timezone.now()
+    if MembershipInvitation.objects.filter(
+        enterprise=enterprise, organization=organization, created_at__gt=now - datetime.timedelta(days=1)
+    ).exists():
+        raise DomainError(
+            _("%(enterprise)s was invited to %(organization)s less than a day ago.")
+            % {"enterprise": enterprise.name, "organization": organization.name},
+            code="too_soon",
+        )
+    invitation = MembershipInvitation.objects.create(
+        enterprise=enterprise, organization=organization, mobile=number, note=note, invited_by=actor,
+        token=secrets.token_hex(16), expires_at=now + datetime.timedelta(days=INVITATION_DAYS),
+    )  # fmt: skip
+    audit.record("orgs.invitation.sent", actor=actor, target=enterprise, organization_id=organization.pk,
+                 data={"organization": organization.pk, "mobile": number[:3] + "****" + number[-4:]})  # fmt: skip
+    text = _(
+        "%(organization)s invites %(enterprise)s to join. %(note)sApply online (valid until %(date)s): %(url)s"
+    ) % {
+        "organization": organization.name,
+        "enterprise": enterprise.name,
+        "note": f"{note} " if note else "",
+        "date": timezone.localdate(invitation.expires_at).isoformat(),
+        "url": invitation_url(invitation),
+    }
+    transaction.on_commit(lambda: channels.send_sms(number, text[:500]))
+    return invitation
+
+
+def open_invitation(token: str) -> MembershipInvitation | None:
+    """Return the unexpired, unused invitation of a link's token, or None."""
+    token = str(token or "")[:32]
+    if len(token) != 32:
+        return None
+    return (
+        MembershipInvitation.objects.select_related("enterprise", "organization")
+        .filter(token=token, application__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
 @transaction.atomic
 def submit_application(
-    *, actor: Any, organization: Organization, uscc: str, licence: UploadedFile, **fields: Any
+    *,
+    actor: Any,
+    organization: Organization,
+    uscc: str,
+    licence: UploadedFile,
+    invitation: MembershipInvitation | None = None,
+    **fields: Any,
 ) -> MembershipApplication:
-    """Send an enterprise's application with its business licence (an account without a role yet)."""
+    """Send an enterprise's application with its business licence (an account without a role yet); an invitation
+    it answers is marked used."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise NotAllowedError(_("Sign in to apply."))
     unknown = set(fields) - APPLICATION_FIELDS
@@ -124,7 +205,12 @@ def submit_application(
         ) from exc
     MembershipApplicationStatusChange.objects.create(application=application, to_status=A.SUBMITTED, actor=actor)
     audit.record("orgs.application.submitted", actor=actor, target=application, organization_id=organization.pk,
-                 data={"uscc": application.uscc})  # fmt: skip
+                 data={"uscc": application.uscc, "invitation": invitation.pk if invitation else None})  # fmt: skip
+    if invitation is not None:
+        # Marked used only when it is the invitation of this enterprise to this organisation.
+        MembershipInvitation.objects.filter(
+            pk=invitation.pk, application__isnull=True, organization=organization, enterprise__uscc=application.uscc
+        ).update(application=application)
     _tell_reviewers(application, actor)
     return application
 
