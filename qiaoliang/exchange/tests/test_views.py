@@ -170,6 +170,23 @@ def test_the_chambers_secretary_reviews_from_the_queue(client, world):
     assert (pending.status, returned.status, returned.review_note) == ("published", "rejected", "请补充规格")
 
 
+def test_the_poster_is_told_of_each_review_decision_and_a_return_needs_a_reason(client, world):
+    pending = make_listing(world, actor=world.contact, submit=True)
+    returned = make_listing(world, actor=world.contact, title="求购防护服", submit=True)
+    client.force_login(world.secretary)
+    no_reason = client.post(reverse("exchange:listing_status", args=[returned.pk]), {"to": "rejected", "note": ""})
+    assert no_reason.status_code in (200, 302)
+    returned.refresh_from_db()
+    assert returned.status == "pending"  # refused without a reason
+    client.post(reverse("exchange:listing_status", args=[pending.pk]), {"to": "published"})
+    client.post(reverse("exchange:listing_status", args=[returned.pk]), {"to": "rejected", "note": "请补充规格"})
+    told = CoreNotification.objects.filter(user=world.contact).order_by("id")
+    kinds = [n.kind for n in told]
+    assert "exchange.listing.published" in kinds and "exchange.listing.rejected" in kinds
+    rejected = told.get(kind="exchange.listing.rejected")
+    assert "请补充规格" in str(rejected.body) or "请补充规格" in str(rejected.params)
+
+
 def test_an_enterprise_contact_cannot_publish_its_own_listing(client, world):
     pending = make_listing(world, actor=world.contact, submit=True)
     client.force_login(world.contact)
