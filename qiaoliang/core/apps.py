@@ -12,7 +12,7 @@ class QiaoliangAppConfig(AppConfig):
     so a model's rules exist before any request asks `for_user`.
     """
 
-    registering_modules = ("permissions", "tasks", "navigation")
+    registering_modules: tuple[str, ...] = ("permissions", "tasks", "navigation")
 
     def ready(self) -> None:
         for module in self.registering_modules:
