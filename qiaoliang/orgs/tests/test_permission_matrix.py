@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 
 from qiaoliang.core.permissions import can, forget, get_for_user
-from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person
+from qiaoliang.orgs.models import Enterprise, Membership, MembershipInvitation, Organization, Person
 
 # (persona, enterprise, action) -> allowed. e1 is in C1 (secretary's chamber, zone Z1), e2 in C2, e3 in A1.
 ENTERPRISE_MATRIX = [
@@ -134,3 +137,31 @@ def test_world_builds_and_staff_sees_all_enterprises(world):
     assert list(Enterprise.objects.for_user(world.secretary).values_list("name", flat=True)) == [
         "北京天马辉科技有限公司"
     ]
+
+
+# An invitation of a recorded enterprise to chamber 1: who may see and change it (send it again, follow it).
+INVITATION_MATRIX = [
+    ("staff", "view", True),
+    ("staff", "change", True),
+    ("secretary", "view", True),
+    ("secretary", "change", True),
+    ("convenor", "view", False),
+    ("contact", "view", False),
+    ("liaison", "view", False),
+    ("provider", "view", False),
+    ("outsider", "view", False),
+    ("outsider", "change", False),
+]
+
+
+@pytest.mark.parametrize(("persona", "action", "allowed"), INVITATION_MATRIX)
+def test_invitation_permission_matrix(world, persona, action, allowed):
+    prospect = Enterprise.objects.create(uscc="91110105MA00000X1K", name="北京远航物流有限公司",
+                                         registered_by=world.chamber1)  # fmt: skip
+    invitation = MembershipInvitation.objects.create(
+        enterprise=prospect, organization=world.chamber1, mobile="13722223333", token="a" * 32,
+        expires_at=timezone.now() + datetime.timedelta(days=30),
+    )  # fmt: skip
+    user = getattr(world, persona)
+    assert can(user, action, invitation) is allowed
+    assert MembershipInvitation.objects.for_user(user, action).filter(pk=invitation.pk).exists() is allowed
