@@ -82,6 +82,8 @@ class BootstrapForm(forms.Form):
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
+            elif isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+                css = "form-check-input me-1"  # on each option's input: a form-control box never shows a tick
             elif isinstance(widget, forms.Select):
                 css = "form-select"
             else:

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qiaoliang.core.forms import BootstrapForm
 from qiaoliang.events.models import AgendaItem, Audience, Event, EventFile, EventSeries, Kind, MeetingOutcome, Mode
@@ -51,7 +52,7 @@ class EventForm(BootstrapForm):
     new_series = forms.CharField(
         label=_("Or start a series"), max_length=80, required=False, help_text=_("For example 上海人力资源讲堂.")
     )
-    issue_number = forms.IntegerField(label=_("Issue number"), min_value=1, required=False)
+    issue_number = forms.IntegerField(label=_("Issue number"), min_value=1, max_value=100_000, required=False)
     starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeInput(), input_formats=[DATETIME_FORMAT])
     ends_at = forms.DateTimeField(label=_("Ends at"), widget=DateTimeInput(), input_formats=[DATETIME_FORMAT])
     venue = forms.CharField(label=_("Venue"), max_length=120, required=False)
@@ -325,6 +326,9 @@ def _answer_fields(form: forms.Form, questions: list[dict[str, Any]]) -> None:
             form.fields[key] = forms.CharField(
                 label=question["label"], required=bool(question.get("required")), max_length=500
             )
+        # Added after BootstrapForm styled the declared fields: style these too.
+        widget = form.fields[key].widget
+        widget.attrs["class"] = "form-select" if isinstance(widget, forms.Select) else "form-control"
 
 
 class AnswersMixin:
@@ -341,7 +345,7 @@ class AnswersMixin:
 class PublicRegistrationForm(AnswersMixin, BootstrapForm):
     """Register for a public event without an account: name, mobile (checked by a code), company, position."""
 
-    name = forms.CharField(label=_("Name"), max_length=40)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=40)
     mobile = forms.CharField(
         label=_("Mobile"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})
     )
@@ -375,7 +379,7 @@ class MemberRegistrationForm(AnswersMixin, BootstrapForm):
 class PersonRegistrationForm(AnswersMixin, BootstrapForm):
     """Register someone else: the event's staff anyone, an enterprise contact their colleagues."""
 
-    name = forms.CharField(label=_("Name"), max_length=40)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=40)
     mobile = forms.CharField(label=_("Mobile"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
     company = forms.CharField(label=_("Company"), max_length=120, required=False)
     position = forms.CharField(label=_("Position"), max_length=60, required=False)
@@ -491,8 +495,8 @@ class AnswerForm(BootstrapForm):
 
 
 class PlaceForm(BootstrapForm):
-    slot = forms.IntegerField(label=_("Slot"), min_value=1)
-    table = forms.IntegerField(label=_("Table"), min_value=1)
+    slot = forms.IntegerField(label=_("Slot"), min_value=1, max_value=1000)
+    table = forms.IntegerField(label=_("Table"), min_value=1, max_value=100_000)
 
 
 class OutcomeForm(BootstrapForm):

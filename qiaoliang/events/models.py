@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -171,6 +172,10 @@ class Event(FastChoiceDisplayMixin, models.Model):
         return self.title
 
     @property
+    def registration_has_closed(self) -> bool:
+        return self.registration_closes_at <= timezone.now()
+
+    @property
     def is_matchmaking(self) -> bool:
         return self.kind == Kind.EXCHANGE
 
@@ -256,7 +261,7 @@ class EventFile(models.Model):
     """Store a material (slides, handouts) or a photo of an event; served through a permission-checked view."""
 
     class Kind(models.TextChoices):
-        MATERIAL = "material", _("Material")
+        MATERIAL = "material", pgettext_lazy("event file", "Material")
         PHOTO = "photo", _("Photo")
 
     event = models.ForeignKey(Event, models.CASCADE, related_name="files")

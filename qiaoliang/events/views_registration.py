@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from qiaoliang.core import audit, htmx, verification
@@ -266,7 +267,7 @@ def registrations(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _export(request: HttpRequest, event: Any, queryset: Any) -> HttpResponse:
     headers = [
-        str(_("Name")),
+        str(pgettext("person", "Name")),
         str(_("Mobile")),
         str(_("Company")),
         str(_("Position")),

@@ -1,11 +1,20 @@
 /* Qiaoliang page behaviour, without inline scripts (the Content-Security-Policy allows scripts from this site
-   only): forms that submit on change, "go back" buttons, and the "send the code" buttons of mobile checks. */
+   only): forms that submit on change, confirmations, "go back" buttons, and the "send the code" buttons of
+   mobile checks. */
 (function () {
   "use strict";
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target && target.matches && target.matches("[data-autosubmit]") && target.form) {
       target.form.submit();
+    }
+  });
+  // A button or form with data-confirm asks before an action that cannot be undone.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var message = (button && button.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
     }
   });
   document.addEventListener("click", function (event) {
