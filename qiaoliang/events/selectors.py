@@ -31,6 +31,7 @@ from qiaoliang.events.models import (
     Registration,
     Speaker,
 )
+from qiaoliang.events.services.events import EARLIEST, LATEST
 from qiaoliang.exchange.models import Listing
 from qiaoliang.orgs.models import Enterprise, Organization, Person
 from qiaoliang.orgs.selectors import get_scope
@@ -312,9 +313,11 @@ class TotalsFilters:
 
         def day(name: str) -> datetime.date | None:
             try:
-                return datetime.date.fromisoformat(str(data.get(name) or "").strip())
+                parsed = datetime.date.fromisoformat(str(data.get(name) or "").strip())
             except ValueError:
                 return None
+            # Events take place from 2000 to 2100; the ends of the calendar overflow (the day after 9999-12-31).
+            return parsed if EARLIEST.year <= parsed.year < LATEST.year else None
 
         return cls(organization=number("organization"), series=number("series"), since=day("since"), until=day("until"))
 

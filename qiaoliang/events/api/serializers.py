@@ -4,13 +4,75 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from qiaoliang.core.api import MAX_ID
 from qiaoliang.core.codes import mask_mobile
+from qiaoliang.core.serializers import OptionalURLField
 from qiaoliang.events.models import AgendaItem, Audience, Event, Kind, Mode, Registration, Speaker
+from qiaoliang.events.services.events import MAX_AGENDA_ITEMS, MAX_QUESTIONS, NUMBER_LIMITS
 from qiaoliang.orgs.models import Enterprise, Organization
+
+MAX_ORGANIZATIONS = 200  # co-organisers or audience organisations of one event
+MAX_ITEM_SPEAKERS = 20  # speakers of one agenda item
+
+
+def _number(name: str, **kwargs: Any) -> serializers.IntegerField:
+    """Return an integer field with the range the service allows for the event's field of that name."""
+    low, high = NUMBER_LIMITS[name]
+    return serializers.IntegerField(min_value=low, max_value=high, **kwargs)
+
+
+def _bounded_list(child: serializers.Serializer, max_length: int, **kwargs: Any) -> Any:
+    """Return a list of at most `max_length` children, counted before any is read (and maxItems in the schema)."""
+    return serializers.ListSerializer(
+        child=child, max_length=max_length, validators=[MaxLengthValidator(max_length)], **kwargs
+    )
+
+
+# --- ids --------------------------------------------------------------------------------------------------------
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """An object by its id: a whole number from 1 to 2**63 - 1, checked before any query.
+
+    DRF's own field reads 1.5 as id 1 (the model field truncates) and sends any number to the database.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.id_field = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+        super().__init__(pk_field=self.id_field, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        pk = self.id_field.run_validation(data)
+        queryset: Any = self.get_queryset()
+        try:
+            return queryset.get(pk=pk)
+        except ObjectDoesNotExist:
+            self.fail("does_not_exist", pk_value=pk)
+
+
+class IdListField(serializers.ManyRelatedField):
+    """A list of ids (each as `IdField`), at most `max_length` of them, counted before any query."""
+
+    def __init__(self, *, queryset: Any, max_length: int, **kwargs: Any) -> None:
+        self.max_length = max_length
+        super().__init__(child_relation=IdField(queryset=queryset), **kwargs)
+        self.validators.append(MaxLengthValidator(max_length))
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, list | tuple) and len(data) > self.max_length:
+            raise serializers.ValidationError(
+                _("Give %(max)d ids at the most.") % {"max": self.max_length}, code="max_length"
+            )
+        return super().to_internal_value(data)
+
 
 # --- output ---------------------------------------------------------------------------------------------------
 
@@ -49,6 +111,9 @@ class EventSerializer(serializers.ModelSerializer):
     waiting_count = serializers.IntegerField(read_only=True, help_text=_("Registrations on the waiting list."))
     agenda = AgendaItemSerializer(many=True, read_only=True)
     status = serializers.ChoiceField(choices=Event.Status.choices, read_only=True)
+    # null, never "": the schema promises a URI.
+    livestream_url = OptionalURLField()
+    replay_url = OptionalURLField()
 
     class Meta:
         model = Event
@@ -157,7 +222,7 @@ class AgendaInputSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    speakers = SpeakerInputSerializer(many=True, required=False, default=list)
+    speakers = _bounded_list(SpeakerInputSerializer(), MAX_ITEM_SPEAKERS, required=False, default=list)
 
 
 class QuestionInputSerializer(serializers.Serializer):
@@ -176,14 +241,14 @@ class EventWriteFields(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices)
     mode = serializers.ChoiceField(choices=Mode.choices)
     audience = serializers.ChoiceField(choices=Audience.choices)
-    capacity = serializers.IntegerField(min_value=1, max_value=100_000)
+    capacity = _number("capacity")
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     registration_opens_at = serializers.DateTimeField(required=False)
     registration_closes_at = serializers.DateTimeField(required=False)
-    co_organizers = serializers.PrimaryKeyRelatedField(many=True, queryset=Organization.objects.all(), required=False)
-    audience_organizations = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Organization.objects.all(), required=False
+    co_organizers = IdListField(queryset=Organization.objects.all(), max_length=MAX_ORGANIZATIONS, required=False)
+    audience_organizations = IdListField(
+        queryset=Organization.objects.all(), max_length=MAX_ORGANIZATIONS, required=False
     )
     series = serializers.CharField(
         max_length=80,
@@ -191,7 +256,7 @@ class EventWriteFields(serializers.Serializer):
         allow_blank=True,
         help_text=_("The series' name (created if new), e.g. 上海人力资源讲堂."),
     )
-    issue_number = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    issue_number = _number("issue_number", required=False, allow_null=True)
     description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     venue = serializers.CharField(max_length=120, required=False, allow_blank=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -199,21 +264,19 @@ class EventWriteFields(serializers.Serializer):
     replay_url = serializers.URLField(max_length=300, required=False, allow_blank=True)
     has_waiting_list = serializers.BooleanField(required=False)
     verify_mobile = serializers.BooleanField(required=False)
-    questions = QuestionInputSerializer(many=True, required=False)
-    online_min_minutes = serializers.IntegerField(min_value=0, max_value=600, required=False)
+    questions = _bounded_list(QuestionInputSerializer(), MAX_QUESTIONS, required=False)
+    online_min_minutes = _number("online_min_minutes", required=False)
     pitches_start_at = serializers.DateTimeField(required=False, allow_null=True)
-    pitch_minutes = serializers.IntegerField(min_value=1, max_value=120, required=False)
+    pitch_minutes = _number("pitch_minutes", required=False)
     meetings_start_at = serializers.DateTimeField(required=False, allow_null=True)
-    slot_count = serializers.IntegerField(min_value=0, max_value=48, required=False)
-    slot_minutes = serializers.IntegerField(min_value=5, max_value=180, required=False)
-    table_count = serializers.IntegerField(min_value=0, max_value=2000, required=False)
+    slot_count = _number("slot_count", required=False)
+    slot_minutes = _number("slot_minutes", required=False)
+    table_count = _number("table_count", required=False)
 
 
 class EventCreateInputSerializer(EventWriteFields):
-    organizer = serializers.PrimaryKeyRelatedField(
-        queryset=Organization.objects.all(), help_text=_("The organising organisation's id.")
-    )
-    agenda = AgendaInputSerializer(many=True, required=False)
+    organizer = IdField(queryset=Organization.objects.all(), help_text=_("The organising organisation's id."))
+    agenda = _bounded_list(AgendaInputSerializer(), MAX_AGENDA_ITEMS, required=False)
     publish = serializers.BooleanField(
         required=False, default=True, help_text=_("Publish at once (default) or keep as a draft.")
     )
@@ -231,7 +294,7 @@ class RegistrationInputSerializer(serializers.Serializer):
     answers = serializers.DictField(
         child=serializers.CharField(max_length=500, allow_blank=True), required=False, default=dict
     )
-    enterprise = serializers.PrimaryKeyRelatedField(
+    enterprise = IdField(
         queryset=Enterprise.objects.all(),
         required=False,
         allow_null=True,

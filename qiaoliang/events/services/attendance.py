@@ -58,11 +58,15 @@ from qiaoliang.events.models import (
     OnlineImport,
     Registration,
 )
+from qiaoliang.events.services.events import EARLIEST, LATEST
 
 MAX_ROWS = 50_000
 MAX_COLUMNS = 60
 MAX_ROW_ERRORS_SHOWN = 8
 TWO_PLACES = Decimal("0.01")
+# Nobody follows an event longer than it lasts (31 days at the most): a row or a person's total above that is a
+# mistake in the file, and far below what the minutes columns hold (999,999.99).
+MAX_MINUTES = 60 * 24 * 31
 
 # The fields of an attendee export, in the order the mapping form shows them.
 FIELDS: list[tuple[str, Any]] = [
@@ -209,6 +213,11 @@ def parse_moment(value: Any) -> datetime.datetime | None:
         )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_current_timezone())
+    if not EARLIEST <= moment < LATEST:  # year 1 in Beijing time is year 0 in UTC: it cannot be stored
+        raise CellError(
+            _("%(value)s is not a date from %(first)d to %(last)d.")
+            % {"value": cell_text(value)[:30], "first": EARLIEST.year, "last": LATEST.year - 1}
+        )
     return moment
 
 
@@ -242,7 +251,7 @@ def parse_duration(value: Any) -> Decimal | None:
                 minutes = Decimal(text)
         except (InvalidOperation, ValueError) as exc:
             raise CellError(_("%(value)s is not a duration in minutes.") % {"value": str(value)[:20]}) from exc
-    if minutes < 0 or minutes > 60 * 24 * 31:
+    if minutes < 0 or minutes > MAX_MINUTES:
         raise CellError(_("%(value)s is not a duration in minutes.") % {"value": cell_text(value)[:20]})
     return minutes.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
@@ -430,6 +439,15 @@ def apply_online_import(*, actor: Any, online_import: OnlineImport, mapping: dic
                 )
                 continue
             duration = _minutes_between(joined, left)
+            if duration > MAX_MINUTES:
+                problems.append(
+                    _row_error(
+                        row.number,
+                        mapping["left_at"],
+                        _("The person left more than 31 days after joining; check the times."),
+                    )
+                )
+                continue
         rows.append(
             {
                 "number": row.number,
@@ -522,7 +540,10 @@ def _store_rows(event: Event, online_import: OnlineImport, rows: list[dict[str, 
 
 
 def online_minutes(rows: Iterable[tuple[datetime.datetime | None, datetime.datetime | None, Decimal]]) -> Decimal:
-    """Return one person's online minutes: the union of their intervals if every row has both times, else the sum."""
+    """Return one person's online minutes: the union of their intervals if every row has both times, else the sum.
+
+    At most `MAX_MINUTES`: intervals years apart, or the same rows many times over, would pass the column.
+    """
     rows = list(rows)
     if rows and all(joined and left for joined, left, _minutes in rows):
         intervals = sorted((joined, left) for joined, left, _minutes in rows)  # type: ignore[type-var]
@@ -535,8 +556,10 @@ def online_minutes(rows: Iterable[tuple[datetime.datetime | None, datetime.datet
                 total += end - start  # type: ignore[operator]
                 start, end = joined, left
         total += end - start  # type: ignore[operator]
-        return (Decimal(total.total_seconds()) / 60).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
-    return sum((minutes for _joined, _left, minutes in rows), Decimal(0)).quantize(TWO_PLACES)
+        followed = (Decimal(total.total_seconds()) / 60).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    else:
+        followed = sum((minutes for _joined, _left, minutes in rows), Decimal(0)).quantize(TWO_PLACES)
+    return min(followed, Decimal(MAX_MINUTES))  # rows repeated in an export cannot pass the column
 
 
 def recompute_online(event: Event) -> None:

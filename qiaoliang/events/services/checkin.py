@@ -17,6 +17,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from qiaoliang.core import audit
+from qiaoliang.core.api import MAX_ID
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.permissions import require
 from qiaoliang.events.models import CheckIn, Event, Registration
@@ -123,7 +124,9 @@ def bulk_check_in(*, actor: Any, event: Event, registration_ids: Iterable[int]) 
     """Tick people as present from the list (during or after the event); return how many were new."""
     require(actor, CHECKIN, event, _("You may not check people in at this event."))
     ids = sorted({int(pk) for pk in registration_ids})
-    registrations = list(Registration.objects.filter(event=event, pk__in=ids))
+    # An id past 64 bits is no registration's (and SQLite raises OverflowError on it).
+    in_range = [pk for pk in ids if 0 < pk <= MAX_ID]
+    registrations = list(Registration.objects.filter(event=event, pk__in=in_range)) if len(in_range) == len(ids) else []
     if len(registrations) != len(ids):
         raise DomainError(_("Some of the ticked people are not registered for this event."), code="registrations")
     created = 0

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -92,6 +93,33 @@ COPIED_FIELDS = EVENT_FIELDS - {
 MAX_SLOTS = 48
 MAX_TABLES = 2000
 MAX_QUESTIONS = 10
+MAX_AGENDA_ITEMS = 100
+MAX_SPEAKERS = 200
+# Events take place from 2000 to 2100 (the calendar's range): far from the ends of Python's dates, where the default
+# registration opening (a minute before the start) or a margin (check-in closes 12 hours after the end) would
+# overflow into a server error.
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+LATEST = datetime.datetime(2101, 1, 1, tzinfo=datetime.UTC)
+MOMENT_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "registration_opens_at",
+    "registration_closes_at",
+    "pitches_start_at",
+    "meetings_start_at",
+)
+# The whole numbers an event is set up with and their ranges (the API's schema and the form say the same; each
+# within its column: an issue number past 2,147,483,647 fails in the database).
+NUMBER_LIMITS = {
+    "capacity": (1, MAX_CAPACITY),
+    "issue_number": (1, 100_000),
+    "online_min_minutes": (0, 600),
+    "pitch_minutes": (1, 120),
+    "slot_count": (0, MAX_SLOTS),
+    "slot_minutes": (5, 180),
+    "table_count": (0, MAX_TABLES),
+}
+TEXT_FIELDS = ("title", "description", "venue", "address", "livestream_url", "replay_url")
 PHOTO_TYPES = tuple(sorted(IMAGE_TYPES))
 MATERIAL_TYPES = (".pdf", ".docx", ".xlsx", ".png", ".jpg", ".jpeg")
 
@@ -147,6 +175,53 @@ def questions_text(questions: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def check_moment(value: Any, code: str) -> None:
+    """Raise DomainError unless the value is an aware date and time from 2000 to 2100 (None passes)."""
+    if value is None:
+        return
+    if not isinstance(value, datetime.datetime) or timezone.is_naive(value):
+        raise DomainError(_("Give the date and time with the time zone."), code=code)
+    if not EARLIEST <= value < LATEST:
+        raise DomainError(
+            _("Give a date from %(first)d to %(last)d.") % {"first": EARLIEST.year, "last": LATEST.year - 1}, code=code
+        )
+
+
+def _field(name: str) -> Field[Any, Any]:
+    field = Event._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
+
+
+def _is_whole(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _check_number(event: Event, name: str) -> None:
+    value = getattr(event, name)
+    if value is None and name == "issue_number":
+        return
+    low, high = NUMBER_LIMITS[name]
+    if not _is_whole(value, low, high):
+        field = _field(name)
+        raise DomainError(
+            _("%(field)s: give a whole number from %(min)d to %(max)d.")
+            % {"field": str(field.verbose_name).capitalize(), "min": low, "max": high},
+            code=name,
+        )
+
+
+def _check_lengths(event: Event) -> None:
+    for name in TEXT_FIELDS:
+        field = _field(name)
+        if field.max_length and len(str(getattr(event, name) or "")) > field.max_length:
+            raise DomainError(
+                _("%(field)s: at most %(max)d characters.")
+                % {"field": str(field.verbose_name).capitalize(), "max": field.max_length},
+                code=name,
+            )
+
+
 def _clean_questions(questions: Any) -> list[dict[str, Any]]:
     if not questions:
         return []
@@ -189,6 +264,9 @@ def validate(event: Event) -> None:
         value = getattr(event, name)
         if value is None or timezone.is_naive(value):
             raise DomainError(_("Give the date and time with the time zone."), code=name)
+    for name in MOMENT_FIELDS:
+        check_moment(getattr(event, name), name)
+    _check_lengths(event)
     if event.ends_at <= event.starts_at:
         raise DomainError(_("The event must end after it starts."), code="ends_at")
     if event.ends_at - event.starts_at > datetime.timedelta(days=31):
@@ -197,7 +275,7 @@ def validate(event: Event) -> None:
         raise DomainError(_("Registration must close after it opens."), code="registration_closes_at")
     if event.registration_closes_at > event.ends_at:
         raise DomainError(_("Registration must close by the end of the event."), code="registration_closes_at")
-    if not 1 <= int(event.capacity or 0) <= MAX_CAPACITY:
+    if not _is_whole(event.capacity, 1, MAX_CAPACITY):
         raise DomainError(_("Give a number of seats from 1 to %(max)d.") % {"max": MAX_CAPACITY}, code="capacity")
     if event.mode == Mode.OFFLINE and event.livestream_url:
         raise DomainError(_("An on-site event has no livestream; choose on site and online."), code="livestream_url")
@@ -208,6 +286,8 @@ def validate(event: Event) -> None:
             _("At most %(slots)d meeting slots and %(tables)d tables.") % {"slots": MAX_SLOTS, "tables": MAX_TABLES},
             code="slot_count",
         )
+    for name in ("issue_number", "online_min_minutes", "pitch_minutes", "slot_count", "slot_minutes", "table_count"):
+        _check_number(event, name)
     if event.slot_count and not event.meetings_start_at:
         raise DomainError(_("Say when the 1:1 meetings start."), code="meetings_start_at")
     if event.slot_count and not event.slot_minutes:
@@ -280,6 +360,14 @@ def create_event(
     if series is not None and series.organization_id != organization.pk:
         raise DomainError(_("The series belongs to another organisation."), code="series")
     now = timezone.now()
+    # Before the defaults below are computed from them (a year-1 start minus a minute overflows).
+    for name, moment in (
+        ("starts_at", starts_at),
+        ("ends_at", ends_at),
+        ("registration_opens_at", registration_opens_at),
+        ("registration_closes_at", registration_closes_at),
+    ):
+        check_moment(moment, name)
     if "questions" in fields:
         fields["questions"] = _clean_questions(fields["questions"])
     event = Event(
@@ -474,13 +562,20 @@ def add_agenda_item(
     title = str(title or "").strip()[:120]
     if not title:
         raise DomainError(_("Give the agenda item a title."), code="title")
+    check_moment(starts_at, "starts_at")
+    check_moment(ends_at, "ends_at")
     if starts_at and ends_at and ends_at <= starts_at:
         raise DomainError(_("The item must end after it starts."), code="ends_at")
     for moment in (starts_at, ends_at):
         if moment and not (event.starts_at - datetime.timedelta(hours=12) <= moment <= event.ends_at):
             raise DomainError(_("The agenda item must take place during the event."), code="starts_at")
+    count = event.agenda.count()
+    if count >= MAX_AGENDA_ITEMS:
+        raise DomainError(
+            _("An event has %(max)d agenda items at the most.") % {"max": MAX_AGENDA_ITEMS}, code="agenda"
+        )
     if position is None:
-        position = event.agenda.count()
+        position = count
     item = AgendaItem.objects.create(
         event=event,
         title=title,
@@ -534,6 +629,9 @@ def add_speaker(
         raise DomainError(_("Give the speaker's name."), code="name")
     if agenda_item is not None and agenda_item.event_id != event.pk:
         raise DomainError(_("The agenda item belongs to another event."), code="agenda_item")
+    position = event.speakers.count()
+    if position >= MAX_SPEAKERS:
+        raise DomainError(_("An event has %(max)d speakers at the most.") % {"max": MAX_SPEAKERS}, code="speakers")
     if user is not None and department is None:
         department_ids = get_scope(user).department_ids
         department = Department.objects.filter(pk__in=sorted(department_ids)[:1]).first() if department_ids else None
@@ -545,7 +643,7 @@ def add_speaker(
         topic=str(topic or "").strip()[:120],
         user=user,
         department=department,
-        position=event.speakers.count(),
+        position=position,
     )
     audit.record(
         "events.speaker.added",

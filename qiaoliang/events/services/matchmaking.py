@@ -62,6 +62,7 @@ REQUEST_TRANSITIONS = Transitions(
 )
 REASON_MAX = 500
 SCHEDULE_SECONDS = 5.0
+MAX_PITCH_ORDER = 32_767  # the pitch order column (a small integer) holds no more
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,12 @@ def update_participant(
         fields["unavailable_slots"] = slots
     if pitch_order is not ...:
         require(actor, CHANGE, event, _("The staff set the order of the pitches."))
+        if pitch_order is not None and (
+            isinstance(pitch_order, bool) or not isinstance(pitch_order, int) or not 1 <= pitch_order <= MAX_PITCH_ORDER
+        ):
+            raise DomainError(
+                _("Give a pitch number from 1 to %(max)d.") % {"max": MAX_PITCH_ORDER}, code="pitch_order"
+            )
         fields["pitch_order"] = pitch_order
     Participant.objects.filter(pk=participant.pk).update(**fields)
     audit.record(
