@@ -387,7 +387,9 @@ def create_event(
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         **fields,
     )
-    if event.registration_opens_at >= event.registration_closes_at:
+    if registration_opens_at is None and event.registration_opens_at >= event.registration_closes_at:
+        # Only a defaulted opening moves (an event recorded after its registration closed); a window the user
+        # gave the wrong way round is refused by validate().
         event.registration_opens_at = event.registration_closes_at - datetime.timedelta(minutes=1)
     validate(event)
     try:

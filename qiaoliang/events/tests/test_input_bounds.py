@@ -297,3 +297,17 @@ def _past_event(make_event: Any) -> Event:
     )
     event.refresh_from_db()
     return event
+
+
+def test_a_registration_window_given_the_wrong_way_round_is_refused_not_shrunk(
+    world: World, soon: datetime.datetime
+) -> None:
+    # It was silently turned into a one-minute window ending at the given close.
+    response = post_event(
+        world,
+        soon,
+        registration_opens_at=(soon - datetime.timedelta(hours=2)).isoformat(),
+        registration_closes_at=(soon - datetime.timedelta(hours=5)).isoformat(),
+    )
+    assert refused_field(response) == "registration_closes_at"
+    assert not Event.objects.exists()
