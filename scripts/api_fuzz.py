@@ -3,11 +3,11 @@
     .venv/bin/python scripts/api_fuzz.py                # both tokens, a fresh SQLite database under var/fuzz/
     .venv/bin/python scripts/api_fuzz.py --max-examples 40 --enterprises 500
 
-A fresh database is built (migrate, seed_demo, the demo resource sheet), tokens are made for the demo staff and
-enterprise-contact accounts, `gunicorn` serves the site on a free port, and schemathesis generates requests
-from the OpenAPI schema (examples, coverage and fuzzing phases, bounded per operation). A run fails on any
-5xx (`not_a_server_error`) or answer that does not match its schema (`response_schema_conformance`). CI runs
-it; the summary is printed and written under var/fuzz/.
+A fresh database is built (migrate, seed_demo, the demo resource sheet, the demo events), tokens are made for the
+demo staff and enterprise-contact accounts, `gunicorn` serves the site on a free port, and schemathesis generates
+requests from the OpenAPI schema (examples, coverage and fuzzing phases, bounded per operation). A run fails on any
+5xx (`not_a_server_error`) or answer that does not match its schema (`response_schema_conformance`). CI runs it;
+the summary is printed and written under var/fuzz/.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def main() -> int:
     manage(env, "migrate", "--no-input", "-v", "0")
     manage(env, "seed_demo", "--enterprises", str(options.enterprises), "-v", "0")
     manage(env, "import_listings", str(ROOT / "qiaoliang/exchange/data/demo_listings.xlsx"), "--no-index")
+    manage(env, "seed_events", "-v", "0")  # events, registrations and meetings for the ids the fuzzer tries
     tokens = {
         persona: manage(env, "drf_create_token", username, capture=True).split()[2]
         for persona, username in (("staff", "staff"), ("enterprise", "enterprise"))
