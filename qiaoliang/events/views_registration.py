@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
@@ -23,7 +24,7 @@ from qiaoliang.core.permissions import CHANGE, can, get_for_user
 from qiaoliang.core.sheets import XLSX_CONTENT_TYPE, write_workbook
 from qiaoliang.events import selectors, services
 from qiaoliang.events.forms import FeedbackForm, MemberRegistrationForm, PersonRegistrationForm, PublicRegistrationForm
-from qiaoliang.events.models import Audience, Registration
+from qiaoliang.events.models import Audience, Event, Registration
 from qiaoliang.events.permissions import CHECKIN
 from qiaoliang.events.tickets import qr_svg
 from qiaoliang.events.views import _is_open, event_or_404, managed_event
@@ -174,7 +175,12 @@ def ticket(request: HttpRequest, ticket: str) -> HttpResponse:
         "position": selectors.waiting_position(registration),
         "checkin": getattr(registration, "checkin", None),
         "survey_open": services.is_survey_open(registration),
-        "may_cancel": registration.is_active and not hasattr(registration, "checkin"),
+        # Cancelling ends when the event starts (the service refuses it then): no button that only says no.
+        "may_cancel": registration.is_active
+        and not hasattr(registration, "checkin")
+        and timezone.now() < event.starts_at
+        and event.status != Event.Status.CANCELLED,
+        "is_over": timezone.now() >= event.ends_at or event.status == Event.Status.CANCELLED,
         "just_registered": "registered" in request.GET,
         "already_registered": "existing" in request.GET,
     }

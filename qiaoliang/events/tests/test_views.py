@@ -97,6 +97,16 @@ def test_the_ticket_page_cancels_and_the_waiting_list_moves_up(world: World, mak
     assert client_for().get("/events/tickets/NOSUCHTICKET/").status_code == 404
 
 
+def test_a_ticket_offers_no_cancel_or_calendar_once_the_event_is_over(world: World, make_event: Any) -> None:
+    event = make_event(capacity=5)
+    ticket = services.register_person(actor=world.staff, event=event, name="甲", mobile="13900000001").registration
+    before = client_for().get(f"/events/tickets/{ticket.ticket}/").content.decode()
+    assert 'data-testid="cancel-registration"' in before and "event.ics" in before
+    with time_machine.travel(event.ends_at + datetime.timedelta(hours=1)):
+        after = client_for().get(f"/events/tickets/{ticket.ticket}/").content.decode()
+    assert 'data-testid="cancel-registration"' not in after and "event.ics" not in after
+
+
 def test_a_member_registers_with_their_account(world: World, make_event: Any) -> None:
     event = make_event(audience="members", questions=[{"label": "用餐", "required": True, "choices": ["是", "否"]}])
     client = client_for(world.contact)
