@@ -55,8 +55,10 @@ def checkin(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         method = CheckIn.Method.SCAN if request.POST.get("method") == "scan" else CheckIn.Method.TYPED
         result = _result(request, event, form.cleaned_data["ticket"], method)
-        if htmx.wants_partial(request):
-            return render(request, "events/partials/checkin_result.html", {"result": result, "event": event})
+        if htmx.wants_partial(request):  # the result, and the counter swapped out of band
+            context = {"result": result, "event": event, "figures": selectors.attendance(event),
+                       "counts": services.counts(event)}  # fmt: skip
+            return render(request, "events/partials/checkin_result.html", context)
         form = CheckInForm()
     figures = selectors.attendance(event)
     counts = services.counts(event)

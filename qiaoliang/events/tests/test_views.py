@@ -245,6 +245,8 @@ def test_the_check_in_page_answers_typed_codes_with_htmx(world: World, running: 
     url = f"/events/{running.pk}/checkin/"
     first = client.post(url, {"ticket": registration.ticket_display, "method": "typed"}, HTTP_HX_REQUEST="true")
     assert 'data-testid="checkin-ok"' in first.content.decode()
+    counter = re.search(r'<div[^>]*id="checkin-count"[^>]*hx-swap-oob="true"[^>]*>([^<]*)<', first.content.decode())
+    assert counter is not None and "1" in counter.group(1)  # the page's counter moves without a reload
     again = client.post(url, {"ticket": registration.ticket, "method": "scan"}, HTTP_HX_REQUEST="true")
     assert 'data-testid="checkin-repeat"' in again.content.decode()
     unknown = client.post(url, {"ticket": "XXXX", "method": "typed"}, HTTP_HX_REQUEST="true")
