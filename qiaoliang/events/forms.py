@@ -226,6 +226,13 @@ class EventForm(BootstrapForm):
             value = data.get(name)
             if value is not None and timezone.is_naive(value):
                 data[name] = timezone.make_aware(value)
+        # The services check these too; checked here as well so that they show with the other field errors.
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        opens, closes = data.get("registration_opens_at"), data.get("registration_closes_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", _("The event must end after it starts."))
+        if opens and closes and closes <= opens:
+            self.add_error("registration_closes_at", _("Registration must close after it opens."))
         return data
 
     def event_fields(self) -> dict[str, Any]:

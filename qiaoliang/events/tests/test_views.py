@@ -210,6 +210,20 @@ def test_the_form_shows_the_services_refusal_on_the_field(world: World, soon: da
     assert not Event.objects.exists()
 
 
+def test_the_times_are_refused_with_the_other_field_errors_in_one_round(world: World, soon: datetime.datetime) -> None:
+    local = timezone.localtime(soon)
+    response = client_for(world.staff).post("/events/new/", {
+        "title": "", "kind": "meeting", "mode": "offline", "organization": world.federation.pk,
+        "starts_at": local.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (local - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "audience": "members", "capacity": -1, "online_min_minutes": 10, "pitch_minutes": 5, "slot_count": 0,
+        "slot_minutes": 15, "table_count": 0, "action": "publish",
+    })  # fmt: skip
+    errors = response.context["form"].errors
+    assert {"title", "capacity", "ends_at"} <= set(errors)  # the time error no longer waits for a second round
+    assert not Event.objects.exists()
+
+
 def test_a_contact_cannot_open_the_staff_pages(world: World, event: Event) -> None:
     client = client_for(world.contact)
     for path in [
