@@ -198,6 +198,10 @@ class EventForm(BootstrapForm):
             week_later = event.starts_at + datetime.timedelta(days=7)
             initial["starts_at"] = _local(week_later)
             initial["ends_at"] = _local(week_later + (event.ends_at - event.starts_at))
+            for name in ("pitches_start_at", "meetings_start_at"):  # a matchmaking day keeps its timetable
+                moment = getattr(event, name)
+                if moment is not None:
+                    initial[name] = _local(week_later + (moment - event.starts_at))
         else:
             initial["issue_number"] = event.issue_number
             initial["replay_url"] = event.replay_url

@@ -403,3 +403,16 @@ def test_registrations_page_and_export(world: World, event: Event) -> None:
     export = client.get(f"/events/{event.pk}/registrations/?export=xlsx")
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
     assert AuditLog.objects.filter(action="events.registrations.exported").exists()
+
+
+def test_copying_a_matchmaking_day_keeps_its_timetable_a_week_later(world: World, make_event: Any) -> None:
+    starts = timezone.now() + datetime.timedelta(days=3)
+    event = make_event(kind="exchange", slot_count=4, table_count=5, starts_at=starts,
+                       ends_at=starts + datetime.timedelta(hours=6),
+                       pitches_start_at=starts + datetime.timedelta(minutes=30),
+                       meetings_start_at=starts + datetime.timedelta(hours=2))  # fmt: skip
+    form = client_for(world.staff).get(f"/events/{event.pk}/copy/").context["form"]
+    week = datetime.timedelta(days=7)
+    for name in ("pitches_start_at", "meetings_start_at"):
+        expected = timezone.localtime(getattr(event, name) + week).replace(tzinfo=None)
+        assert form.initial[name] == expected, name
