@@ -26,7 +26,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -62,6 +62,25 @@ class RowError:
     def __str__(self) -> str:
         values = {"row": self.row, "column": self.column, "reason": self.message}
         return _("Row %(row)d [%(column)s] %(reason)s") % values
+
+
+RowT = TypeVar("RowT")
+
+
+@dataclass
+class ParsedSheet(Generic[RowT]):
+    """What an import file holds once read and checked: its rows, the errors in them, or one error about the whole
+    file. Each importer names its own (RosterParse, SheetParse) with its row type."""
+
+    file_name: str = ""
+    rows: list[RowT] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    file_error: str = ""
+    row_count: int = 0
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.file_error and not self.errors
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from qiaoliang.core.permissions import CHANGE, require
 from qiaoliang.core.sheets import (
     CellError,
     Column,
+    ParsedSheet,
     RowError,
     SheetSpec,
     cell_text,
@@ -182,19 +183,8 @@ class ListingRow:
         }
 
 
-@dataclass
-class SheetParse:
+class SheetParse(ParsedSheet[ListingRow]):
     """What a resource sheet holds: its rows, the errors in them, or one error about the whole file."""
-
-    file_name: str = ""
-    rows: list[ListingRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    file_error: str = ""
-    row_count: int = 0
-
-    @property
-    def is_valid(self) -> bool:
-        return not self.file_error and not self.errors
 
 
 @dataclass

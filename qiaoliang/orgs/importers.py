@@ -31,6 +31,7 @@ from qiaoliang.core.permissions import IMPORT, require
 from qiaoliang.core.sheets import (
     CellError,
     Column,
+    ParsedSheet,
     RowError,
     SheetSpec,
     cell_text,
@@ -101,19 +102,8 @@ class RosterRow:
     joined_on: datetime.date | None = None
 
 
-@dataclass
-class RosterParse:
+class RosterParse(ParsedSheet[RosterRow]):
     """What a roster file holds: its rows, the errors found in them, or one error about the whole file."""
-
-    file_name: str = ""
-    rows: list[RosterRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    file_error: str = ""
-    row_count: int = 0
-
-    @property
-    def is_valid(self) -> bool:
-        return not self.file_error and not self.errors
 
 
 @dataclass
