@@ -135,6 +135,7 @@ def invite_to_join(
     if len(note) > 300:
         raise DomainError(_("Keep the message within 300 characters."), code="note")
     now = timezone.now()
+    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()  # one invitation at a time per enterprise
     if MembershipInvitation.objects.filter(
         enterprise=enterprise, organization=organization, created_at__gt=now - datetime.timedelta(days=1)
     ).exists():
