@@ -861,3 +861,18 @@ def test_list_query_counts_do_not_grow(client, world, name):
     small = _queries(client, reverse(name))
     add(8, 100)
     assert _queries(client, reverse(name)) == small
+
+
+def test_each_urgent_need_on_a_board_shows_the_offers_that_fit_it_and_nothing_else(client, world):
+    board = services.open_emergency_board(actor=world.staff, name="口罩应急", category="material")
+    need = make_listing(world, enterprise=world.e2, publish=True, is_urgent=True, title="紧急求购KN95医用口罩",
+                        description="医院急需KN95防护口罩五万只，要求符合GB2626标准")  # fmt: skip
+    masks = make_listing(world, enterprise=world.e1, direction="offer", publish=True, title="供应KN95医用防护口罩",
+                         description="现货KN95口罩十万只，符合GB2626标准，可当天发货")  # fmt: skip
+    rebar = make_listing(world, enterprise=world.e3, direction="offer", publish=True, title="供应HRB400E螺纹钢",
+                         description="现货螺纹钢两千吨，规格齐全，可配送到工地")  # fmt: skip
+    client.force_login(world.staff)
+    page = client.get(reverse("exchange:emergency_board", args=[board.pk]))
+    [shown] = [n for n in page.context["needs"] if n.pk == need.pk]
+    offered = [item["offer"].pk for item in shown.fitting]
+    assert masks.pk in offered and rebar.pk not in offered
