@@ -11,7 +11,7 @@ from qiaoliang.core.codes import normalize_uscc
 from qiaoliang.core.forms import BootstrapForm, CodeFieldsMixin, DateInput, industry_section_choices, region_choices
 from qiaoliang.core.models import Industry
 from qiaoliang.core.widgets import FastSelect
-from qiaoliang.orgs.models import Enterprise, Membership, Organization
+from qiaoliang.orgs.models import MAX_EMPLOYEES, Enterprise, Membership, Organization
 
 
 def _blank(label: Any) -> list[tuple[str, Any]]:
@@ -84,7 +84,7 @@ class EnterpriseProfileForm(CodeFieldsMixin, BootstrapForm):
         label=_("Ownership"), required=False, choices=_blank("—") + Enterprise.Ownership.choices
     )
     founded_on = forms.DateField(label=_("Founded on"), required=False, widget=DateInput())
-    employees = forms.IntegerField(label=_("Employees"), required=False, min_value=0)
+    employees = forms.IntegerField(label=_("Employees"), required=False, min_value=0, max_value=MAX_EMPLOYEES)
     main_business = forms.CharField(label=_("Main business"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
     address = forms.CharField(label=_("Address"), max_length=200, required=False)

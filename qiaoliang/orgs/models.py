@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -16,6 +17,8 @@ from qiaoliang.core.models import FastChoiceDisplayMixin, StatusChange
 from qiaoliang.core.permissions import ScopedQuerySet
 from qiaoliang.core.text import enterprise_name_keys, name_grams
 from qiaoliang.core.uploads import random_name
+
+MAX_EMPLOYEES = 10_000_000  # the largest employers have a few million
 
 
 class TimeStamped(FastChoiceDisplayMixin, models.Model):
@@ -196,7 +199,10 @@ class Enterprise(TimeStamped):
     size = models.CharField(_("size"), max_length=8, choices=Size.choices, blank=True)
     ownership = models.CharField(_("ownership"), max_length=12, choices=Ownership.choices, blank=True)
     founded_on = models.DateField(_("founded on"), null=True, blank=True)
-    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    # Bounded by what an enterprise can have, not by the column (SQLite would store any 64-bit number).
+    employees = models.PositiveIntegerField(
+        _("employees"), null=True, blank=True, validators=[MaxValueValidator(MAX_EMPLOYEES)]
+    )
     main_business = models.TextField(_("main business"), blank=True)
     website = models.URLField(_("website"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)

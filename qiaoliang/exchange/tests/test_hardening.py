@@ -99,6 +99,15 @@ def test_empty_uris_emails_and_choices_are_null_as_the_schema_says(world: World)
     assert organization["chamber_kind"] is None
 
 
+@pytest.mark.parametrize("employees", [2**31, 10_000_001])
+def test_an_employee_count_past_what_an_enterprise_can_have_is_refused(world: World, employees: int) -> None:
+    # 2**31 was stored on SQLite and a 400 only on PostgreSQL (the column's range): the same answer on both now.
+    response = api(world.staff).patch(f"/api/v1/enterprises/{world.e1.pk}/", {"employees": employees}, format="json")
+    assert response.status_code == 400 and "employees" in response.json()
+    world.e1.refresh_from_db()
+    assert world.e1.employees != employees
+
+
 # --- finding 7: masking ------------------------------------------------------------------------------------
 
 

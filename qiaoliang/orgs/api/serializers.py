@@ -18,7 +18,7 @@ from qiaoliang.core.serializers import (
     OptionalURLField,
     RegionBriefSerializer,
 )
-from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, Zone
+from qiaoliang.orgs.models import MAX_EMPLOYEES, Enterprise, Membership, Organization, Person, Zone
 
 # --- output -------------------------------------------------------------------
 
@@ -165,7 +165,7 @@ class EnterpriseProfileInputSerializer(serializers.Serializer):
     size = serializers.ChoiceField(choices=Enterprise.Size.choices, required=False, allow_blank=True)
     ownership = serializers.ChoiceField(choices=Enterprise.Ownership.choices, required=False, allow_blank=True)
     founded_on = serializers.DateField(required=False, allow_null=True)
-    employees = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    employees = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_EMPLOYEES)
     main_business = serializers.CharField(required=False, allow_blank=True)
     website = serializers.URLField(required=False, allow_blank=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
