@@ -68,7 +68,9 @@ def test_register_open_the_ticket_check_in_and_count_online_attendance(
     page.fill("input[name=name]", "张小红")
     page.fill("input[name=mobile]", "13912345678")
     page.click("[data-testid=send-code]")
-    page.wait_for_function("document.querySelector('[data-code-status]').textContent.length > 0")
+    # Not wait_for_function: Playwright evaluates its string with eval, which the site's CSP refuses (a flaky
+    # failure whenever the first check came too early). A locator waits without script in the page.
+    page.locator("[data-code-status]").filter(has_text=re.compile(r"\S")).wait_for()
     code = re.search(r"\d{6}", [m for m in channels.outbox if m.to == "13912345678"][-1].text).group(0)
     page.fill("input[name=code]", code)
     page.fill("input[name=company]", "北京天马辉科技有限公司")
