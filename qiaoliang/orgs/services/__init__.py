@@ -11,6 +11,7 @@ from qiaoliang.orgs.services.applications import (
     open_invitation,
     resubmit_application,
     return_application,
+    send_invitation,
     submit_application,
     withdraw_application,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "record_enterprises",
     "resubmit_application",
     "return_application",
+    "send_invitation",
     "submit_application",
     "transition_membership",
     "transition_partnership",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from qiaoliang.accounts.models import Role, RoleAssignment
 from qiaoliang.core import audit, channels, notifications, uploads
+from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
 from qiaoliang.core.permissions import CHANGE, REVIEW, forget, require
 from qiaoliang.core.transitions import Transitions
@@ -150,17 +151,30 @@ def invite_to_join(
     )  # fmt: skip
     audit.record("orgs.invitation.sent", actor=actor, target=enterprise, organization_id=organization.pk,
                  data={"organization": organization.pk, "mobile": number[:3] + "****" + number[-4:]})  # fmt: skip
+    enqueue_on_commit("orgs.send_invitation", invitation.pk)  # the gateway is called by a worker, not the request
+    return invitation
+
+
+def send_invitation(*, invitation_id: int) -> bool:
+    """Text an invitation's link to its mobile (the task `orgs.send_invitation`); False if it is gone or used."""
+    invitation = (
+        MembershipInvitation.objects.select_related("enterprise", "organization")
+        .filter(pk=invitation_id, application__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        return False
     text = _(
         "%(organization)s invites %(enterprise)s to join. %(note)sApply online (valid until %(date)s): %(url)s"
     ) % {
-        "organization": organization.name,
-        "enterprise": enterprise.name,
-        "note": f"{note} " if note else "",
+        "organization": invitation.organization.name,
+        "enterprise": invitation.enterprise.name,
+        "note": f"{invitation.note} " if invitation.note else "",
         "date": timezone.localdate(invitation.expires_at).isoformat(),
         "url": invitation_url(invitation),
     }
-    transaction.on_commit(lambda: channels.send_sms(number, text[:500]))
-    return invitation
+    channels.send_sms(invitation.mobile, text[:500])
+    return True
 
 
 def open_invitation(token: str) -> MembershipInvitation | None:
