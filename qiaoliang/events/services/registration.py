@@ -616,9 +616,9 @@ def _absolute(path: str) -> str:
     return f"{str(settings.SITE_URL).rstrip('/')}{path}"
 
 
-def _tell(registration: Registration, kind: str, title: Any, body: Any) -> None:
+def _tell(registration: Registration, kind: str, title: Any, body: Any, **extra: Any) -> None:
     event = registration.event
-    params = {"event": event.title, "time": _when(event.starts_at), "ticket": registration.ticket_display}
+    params = {"event": event.title, "time": _when(event.starts_at), "ticket": registration.ticket_display, **extra}
     if registration.user is not None:
         notifications.notify(
             users=[registration.user],
@@ -721,16 +721,18 @@ def tell_promoted(*, registration_id: int) -> None:
 def tell_event_cancelled(*, event_id: int) -> int:
     """Tell everyone registered that the event was cancelled; return how many were told."""
     event = Event.objects.get(pk=event_id)
+    step = event.history.filter(to_status=Event.Status.CANCELLED).order_by("-id").first()
+    reason = step.note if step is not None else ""
+    body = (
+        gettext_lazy("The event on %(time)s will not take place. Reason: %(reason)s")
+        if reason
+        else gettext_lazy("The event on %(time)s will not take place.")
+    )
     registrations = Registration.objects.filter(event=event).exclude(cancelled_at__isnull=False).select_related("user")
     told = 0
     for registration in registrations.iterator(chunk_size=500):
         registration.event = event
-        _tell(
-            registration,
-            "events.event.cancelled",
-            gettext_lazy("Cancelled: %(event)s"),
-            gettext_lazy("The event on %(time)s will not take place."),
-        )
+        _tell(registration, "events.event.cancelled", gettext_lazy("Cancelled: %(event)s"), body, reason=reason)
         told += 1
     return told
 

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from conftest import World
+from qiaoliang.core import channels
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
-from qiaoliang.core.models import AuditLog
+from qiaoliang.core.models import AuditLog, Notification
 from qiaoliang.events import services
 from qiaoliang.events.models import Registration, RegistrationStatusChange, Seat
 
@@ -171,3 +172,17 @@ def test_a_started_event_refuses_cancellation(world: World, make_event: Any) -> 
     with pytest.raises(DomainError) as refused:
         services.cancel_registration(actor=world.staff, registration=registration)
     assert refused.value.code == "started"
+
+
+def test_a_cancelled_events_registrants_are_told_why(world: World, make_event: Any, settings: Any) -> None:
+    settings.SMS_BACKEND = "locmem"
+    channels.outbox.clear()
+    event = make_event(capacity=5)
+    services.register_self(actor=world.contact, event=event)
+    services.register_person(actor=world.staff, event=event, name="甲", mobile="13900000001")
+    services.transition_event(actor=world.staff, event=event, to_status="cancelled", note="场地检修，另行通知")
+    services.tell_event_cancelled(event_id=event.pk)  # the task, run here whatever the queue
+    told = Notification.objects.filter(user=world.contact, kind="events.event.cancelled").last()
+    assert told is not None and "场地检修" in told.body
+    assert any("场地检修" in message.text for message in channels.outbox if message.to == "13900000001")
+    channels.outbox.clear()
