@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
 
+from qiaoliang.core import industries, regions
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
 from qiaoliang.core.models import Industry, Region
 
@@ -61,7 +61,11 @@ def industry_section_choices() -> list[tuple[str, str]]:
 @cache
 def region_choices() -> list[tuple[str, Any]]:
     """Return provinces and their cities as grouped select choices (6-digit codes)."""
-    rows = Region.objects.filter(level__lte=Region.Level.CITY).order_by("code").values_list("code", "name", "level")
+    rows = (
+        Region.objects.filter(level__lte=Region.Level.CITY, last_year__isnull=True)
+        .order_by("code")
+        .values_list("code", "name", "level")
+    )
     groups: list[tuple[str, Any]] = []
     current: list[tuple[str, str]] = []
     for code, name, level in rows:
@@ -99,28 +103,27 @@ class BootstrapForm(forms.Form):
 
 
 class CodeFieldsMixin:
-    """Turn industry and region code inputs into the reference rows, with clear errors."""
+    """Turn industry and region inputs into the reference rows, with clear errors: codes of any level and revision,
+    names and common words, as the importers read them (core.industries, core.regions). A form that knows the
+    enterprise sets `region_context` (its USCC's registration code) so that a bare 西湖区 is read in its city."""
 
     cleaned_data: dict[str, Any]
+    region_context: tuple[str, ...] = ()
 
     def clean_industry_code(self) -> Industry | None:
-        code = (self.cleaned_data.get("industry_code") or "").strip().upper()
-        if not code:
-            return None
-        industry = Industry.objects.filter(code=code).first()
-        if industry is None:
-            raise ValidationError(
-                _("%(code)s is not a GB/T 4754-2017 industry code."), code="industry", params={"code": code}
-            )
-        return industry
+        match = industries.resolver().resolve(self.cleaned_data.get("industry_code") or "")
+        if match.error:
+            raise ValidationError(match.error, code="industry")
+        return Industry.objects.get(code=match.code) if match.code else None
+
+    def _region_context(self) -> tuple[str, ...]:
+        """The codes a bare name is read in: the USCC's registration code when the form has one, then the form's."""
+        uscc = self.cleaned_data.get("uscc") or getattr(self.cleaned_data.get("enterprise"), "uscc", "")
+        own = (str(uscc)[2:8],) if uscc and len(str(uscc)) == 18 else ()
+        return (*own, *self.region_context)
 
     def clean_region_code(self) -> Region | None:
-        code = (self.cleaned_data.get("region_code") or "").strip()
-        if not code:
-            return None
-        region = Region.objects.filter(code=code.ljust(6, "0") if code.isdigit() and len(code) < 6 else code).first()
-        if region is None:
-            raise ValidationError(
-                _("%(code)s is not a GB/T 2260 administrative division code."), code="region", params={"code": code}
-            )
-        return region
+        region, error = regions.region_field_error(self.cleaned_data.get("region_code") or "", self._region_context())
+        if error:
+            raise ValidationError(error, code="region")
+        return region  # type: ignore[no-any-return]

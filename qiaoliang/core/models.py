@@ -53,6 +53,12 @@ class Region(models.Model):
     full_name = models.CharField(_("full name"), max_length=120)
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children")
+    # A division of an earlier GB/T 2260 revision (330103 下城区, until 2021): the year of the last revision
+    # that lists it, and the current division it is now part of where that is known (330105 拱墅区).
+    last_year = models.PositiveSmallIntegerField(_("last published in"), null=True, blank=True)
+    successor = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="predecessors", verbose_name=_("now part of")
+    )
 
     class Meta:
         ordering = ["code"]
@@ -62,6 +68,10 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.full_name}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.last_year is None
 
 
 class AuditLog(models.Model):

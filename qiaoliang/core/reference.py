@@ -71,6 +71,60 @@ def region_rows() -> list[dict[str, Any]]:
     return result
 
 
+def history_rows(current: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the divisions of earlier GB/T 2260 revisions that the current table lacks, parents before children.
+
+    `current` maps the current table's codes to their rows. Each former division keeps its own name and the
+    year of the last revision that lists it; its parent is its city (or province) of any revision, and its
+    successor the current division it is now part of where that is known (see regions_history_SOURCE.md).
+    """
+    path = DATA_DIR / "regions_history.csv"
+    if not path.exists():
+        return []
+    rows = [row for row in _rows("regions_history.csv") if row["code"] not in current]
+    names = {code: row["name"] for code, row in current.items()}
+    names.update({row["code"]: row["name"] for row in rows})
+    result: list[dict[str, Any]] = []
+    known = set(current) | {row["code"] for row in rows}
+    for row in rows:
+        code = row["code"]
+        level = 1 if code.endswith("0000") else 2 if code.endswith("00") else 3
+        province_code, city_code = code[:2] + "0000", code[:4] + "00"
+        province = names.get(province_code, "")
+        if level == 1:
+            parent, full = None, row["name"]
+        elif level == 2:
+            parent, full = (province_code if province_code in known else None), province + row["name"]
+        else:
+            city = names.get(city_code, "")
+            parent = city_code if city_code in known else (province_code if province_code in known else None)
+            city_part = "" if city in _PLACEHOLDER_CITIES else city
+            full = province + city_part + row["name"]
+        successor = row.get("successor_code") or None
+        result.append(
+            {
+                "code": code,
+                "name": row["name"],
+                "full_name": full,
+                "level": level,
+                "parent_id": parent,
+                "last_year": int(row["last_year"]),
+                "successor_id": successor if successor in current else None,
+            }
+        )
+    result.sort(key=lambda row: (row["level"], row["code"]))
+    return result
+
+
+def load_history(region_model: Any) -> None:
+    """Insert the former divisions (idempotent)."""
+    current = {row["code"]: row for row in region_rows()}
+    existing = set(region_model.objects.values_list("code", flat=True))
+    region_model.objects.bulk_create(
+        [region_model(**row) for row in history_rows(current) if row["code"] not in existing], batch_size=500
+    )
+
+
 def load(industry_model: Any, region_model: Any) -> None:
     """Insert both tables (idempotent: existing codes are left alone)."""
     existing = set(industry_model.objects.values_list("code", flat=True))

@@ -371,33 +371,15 @@ def parse_uscc(value: Any) -> str:
         raise CellError(exc.messages[0]) from exc
 
 
-def industry_parser(known: set[str]) -> Any:
-    """Return a parser of GB/T 4754 codes (a class code typed into a number cell loses its leading zero)."""
+def industry_parser(resolver: Any) -> Any:
+    """Return a parser of industry cells through a `core.industries.IndustryResolver`: codes of any level (a class
+    code typed into a number cell gets its leading zero back), class names and common words."""
 
     def parse(value: Any) -> str | None:
-        code = cell_code(value)
-        if not code:
-            return None
-        if code in known:
-            return code
-        padded = code.zfill(len(code) + 1) if code.isdigit() else ""
-        if padded in known and not isinstance(value, str):
-            return padded
-        raise CellError(_("%(code)s is not a GB/T 4754-2017 industry code.") % {"code": code})
-
-    return parse
-
-
-def region_parser(known: set[str]) -> Any:
-    """Return a parser of six-digit GB/T 2260 region codes."""
-
-    def parse(value: Any) -> str | None:
-        code = cell_code(value)
-        if not code:
-            return None
-        if code not in known:
-            raise CellError(_("%(code)s is not a six-digit GB/T 2260 region code.") % {"code": code})
-        return code
+        match = resolver.resolve(value)
+        if match.error:
+            raise CellError(match.error)
+        return match.code
 
     return parse
 

@@ -188,7 +188,7 @@ _KEY_NOISE_RE = re.compile(r"[^0-9a-z]")
 _MAX_PREFIX_STRIPS = 3  # province, city, county: 北京市怀柔区… → 怀柔区… → …
 
 
-def _short_region_names(name: str) -> set[str]:
+def region_name_forms(name: str) -> set[str]:
     """Return the forms a division's name is written in: 朝阳区 → {朝阳区, 朝阳}; 延边朝鲜族自治州 → {…, 延边}."""
     forms = {name}
     for suffix in _REGION_SUFFIXES:
@@ -203,6 +203,8 @@ def _short_region_names(name: str) -> set[str]:
                         stripped = True
             if len(short) >= 2:
                 forms.add(short)
+                if suffix in ("自治州", "自治县", "自治旗"):  # 延边州, 景宁县: the people dropped, the kind kept
+                    forms.add(short + suffix[-1])
             break
     return forms
 
@@ -220,7 +222,7 @@ def region_names() -> frozenset[str]:
             for row in csv.DictReader(handle):
                 name = compact_text(row.get("name") or "")
                 if len(name) >= 2 and name not in _REGION_PLACEHOLDERS:
-                    names.update(_short_region_names(name))
+                    names.update(region_name_forms(name))
     return frozenset(names)
 
 

@@ -8,14 +8,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from qiaoliang.core import htmx, notifications
+from qiaoliang.core import htmx, industries, notifications, regions
 from qiaoliang.core.errors import safe_next
 from qiaoliang.core.forms import BootstrapForm, call_service
 from qiaoliang.core.models import Industry, Notification, Region
@@ -93,6 +93,16 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "core/notification_preferences.html", context)
 
 
+def _region_label(code: str, full_name: str, last_year: int | None) -> str:
+    if last_year is None:
+        return f"{code} {full_name}"
+    return _("%(code)s %(name)s (a former division, last published in %(year)s)") % {
+        "code": code,
+        "name": full_name,
+        "year": last_year,
+    }
+
+
 @login_required
 @require_GET
 def code_options(request: HttpRequest, kind: str) -> HttpResponse:
@@ -100,16 +110,28 @@ def code_options(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in {"industries", "regions"}:
         raise Http404
     query = compact_text(request.GET.get("q", ""))[:20]
+    rows: list[tuple[str, str]] = []
     if kind == "industries":
+        match = industries.resolver().resolve(query) if query else None
+        first = [match.industry] if match and match.industry else list(match.candidates) if match else []
+        rows = [(item.code, str(item)) for item in first]
         queryset: Any = Industry.objects.all()
         if query:
             queryset = queryset.filter(Q(code__startswith=query.upper()) | Q(name__contains=query))
-        rows = [(row.code, f"{row.code} {row.name}") for row in queryset.order_by("level", "code")[:20]]
+        rows += [(row.code, f"{row.code} {row.name}") for row in queryset.order_by("level", "code")[:20]]
     else:
+        # What the importers would read first (杭州西湖 → 330106, 下城区 → its former code), then the name matches;
+        # former divisions come after the current ones and say so.
+        found = regions.resolver().resolve(query) if query else None
+        places = [found.place] if found and found.place else list(found.candidates) if found else []
+        rows = [(place.code, _region_label(place.code, place.full_name, place.last_year)) for place in places]
         queryset = Region.objects.all()
         if query:
             queryset = queryset.filter(
                 Q(code__startswith=query) | Q(name__contains=query) | Q(full_name__contains=query)
             )
-        rows = [(row.code, f"{row.code} {row.full_name}") for row in queryset.order_by("level", "code")[:20]]
+        ordered = queryset.order_by(F("last_year").asc(nulls_first=True), "level", "code")[:20]
+        rows += [(row.code, _region_label(row.code, row.full_name, row.last_year)) for row in ordered]
+    unique = dict(reversed(rows))  # the first label of each code, in first-seen order below
+    rows = [(code, unique[code]) for code in dict.fromkeys(code for code, _label in rows)][:20]
     return render(request, "partials/code_options.html", {"rows": rows})

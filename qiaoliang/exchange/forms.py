@@ -59,10 +59,16 @@ class ListingForm(CodeFieldsMixin, BootstrapForm):
         label=_("Description"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
     )
     industry_code = forms.CharField(
-        label=_("Industry code"), max_length=5, required=False, help_text=_("GB/T 4754-2017 code, for example 2652.")
+        label=_("Industry code"),
+        max_length=40,
+        required=False,
+        help_text=_("GB/T 4754-2017 code or name, for example 2652 or 旅行社."),
     )
     region_code = forms.CharField(
-        label=_("Region code"), max_length=6, required=False, help_text=_("GB/T 2260 code, for example 110105.")
+        label=_("Region code"),
+        max_length=60,
+        required=False,
+        help_text=_("GB/T 2260 code or name, for example 110105 or 杭州市西湖区."),
     )
     service_area = forms.CharField(
         label=_("Service area"), max_length=120, required=False, help_text=_("For example 全国发货 or 仅限北京市内.")

@@ -27,10 +27,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qiaoliang.core import audit, sheets
+from qiaoliang.core import audit, industries, regions, sheets
 from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError
-from qiaoliang.core.models import Industry, Region
 from qiaoliang.core.permissions import CHANGE, require
 from qiaoliang.core.sheets import (
     CellError,
@@ -41,7 +40,6 @@ from qiaoliang.core.sheets import (
     cell_text,
     industry_parser,
     parse_uscc,
-    region_parser,
 )
 from qiaoliang.core.text import clean_text
 from qiaoliang.exchange import matching_service
@@ -309,8 +307,6 @@ def _external_id(value: Any) -> str:
 
 def sheet_spec() -> SheetSpec:
     """Return the resource sheet's columns with their parsers (the code tables are loaded once per call)."""
-    industries = set(Industry.objects.values_list("code", flat=True))
-    regions = set(Region.objects.values_list("code", flat=True))
     required = set(REQUIRED_HEADERS)
     parsers: dict[str, Callable[[Any], Any]] = {
         USCC: parse_uscc,
@@ -322,8 +318,8 @@ def sheet_spec() -> SheetSpec:
                              required=_("The title is empty.")),
         DESCRIPTION: _bounded_text(_DESCRIPTION_MAX, _("The description is longer than %(max)d characters."),
                                    multiline=True),
-        INDUSTRY: industry_parser(industries),
-        REGION: region_parser(regions),
+        INDUSTRY: industry_parser(industries.resolver()),
+        REGION: cell_text,  # read with the row's USCC as context in parse_sheet (core.regions)
         QUANTITY: _quantity,
         UNIT: _bounded_text(_UNIT_MAX, _("The unit is longer than %(max)d characters.")),
         PRICE: _price,
@@ -363,11 +359,15 @@ def parse_sheet(file_obj: IO[bytes], file_name: str | None = None) -> SheetParse
         return result
     seen_external: dict[str, int] = {}
     names: dict[str, tuple[str, int]] = {}
+    region_resolver = regions.resolver()
     for row in sheet.rows:
         result.row_count += 1
         values = row.values
         errors = list(row.errors)
         uscc, name_value, external = values[USCC], values[NAME], values[EXTERNAL_ID] or ""
+        region = region_resolver.resolve(values[REGION], [(uscc or "")[2:8]])
+        if region.error:
+            errors.append(RowError(row.number, REGION, region.error))
         if uscc and name_value:
             first_name, first_row = names.setdefault(uscc, (name_value, row.number))
             if first_name != name_value:
@@ -391,7 +391,7 @@ def parse_sheet(file_obj: IO[bytes], file_name: str | None = None) -> SheetParse
             ListingRow(
                 row=row.number, uscc=uscc, name=name_value, direction=values[DIRECTION], category=values[CATEGORY],
                 title=values[TITLE], description=values[DESCRIPTION] or "", industry_id=values[INDUSTRY],
-                region_id=values[REGION], quantity=values[QUANTITY], unit=values[UNIT] or "", price_min=price_min,
+                region_id=region.code, quantity=values[QUANTITY], unit=values[UNIT] or "", price_min=price_min,
                 price_max=price_max, price_text=price_text, valid_until=valid_until, external_id=external,
                 service_area=values[SERVICE_AREA] or "", was_shortened=shortened,
             )

@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from qiaoliang.core.permissions import CHANGE, REVIEW, VIEW, VIEW_PERSONAL, can, has_capability
+from qiaoliang.core.regions import region_filter
 from qiaoliang.exchange import matching_service
 from qiaoliang.exchange.models import (
     CapacityDeclaration,
@@ -70,13 +71,6 @@ class BoardFilters:
         return {k: str(v) for k, v in values.items()}
 
 
-def _region_prefix(code: str) -> str:
-    prefix = code.rstrip("0") if len(code) == 6 else code
-    if len(prefix) % 2:
-        prefix += "0"
-    return prefix
-
-
 def board_listings(user: Any, filters: BoardFilters) -> QuerySet[Listing]:
     """Return the published listings the user may see, filtered and searched, urgent ones first."""
     queryset: QuerySet[Listing] = Listing.objects.for_user(user, "view").published().select_related(*LISTING_RELATED)
@@ -90,9 +84,7 @@ def board_listings(user: Any, filters: BoardFilters) -> QuerySet[Listing]:
         else:
             queryset = queryset.filter(industry__code__startswith=filters.industry)
     if filters.region:
-        prefix = _region_prefix(filters.region)
-        if prefix:
-            queryset = queryset.filter(region__code__startswith=prefix)
+        queryset = queryset.filter(region_filter("region_id", filters.region))
     if filters.organization:
         queryset = queryset.filter(
             Q(organization_id=filters.organization)

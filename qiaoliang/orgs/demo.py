@@ -656,6 +656,22 @@ class DemoBuilder:
                 )
                 memberships.append(membership)
                 by_org[organization.pk].append(membership)
+        # The demo secretary's chamber (C01) needs an active member for the demo enterprise account, whatever the size
+        # (with few enterprises none may have drawn it).
+        chamber = self.organizations[f"{FEDERATION_CODE}-C01"]
+        if self.enterprises and not any(m.status == Membership.Status.ACTIVE for m in by_org[chamber.pk]):
+            enterprise = self.enterprises[0]
+            for membership in by_org[chamber.pk]:
+                if membership.enterprise_id == enterprise.pk:
+                    membership.status = Membership.Status.ACTIVE
+                    break
+            else:
+                membership = Membership(
+                    enterprise_id=enterprise.pk, organization_id=chamber.pk, level=Membership.Level.MEMBER,
+                    joined_on=datetime.date(2020, 1, 6), status=Membership.Status.ACTIVE,
+                )  # fmt: skip
+                memberships.append(membership)
+                by_org[chamber.pk].append(membership)
         # Levels per organisation: one 会长单位, a handful of 副会长单位, about 8 % 理事单位, the rest 会员单位.
         self.members_by_org: dict[int, list[Membership]] = {}
         for org_id in sorted(by_org):
@@ -792,7 +808,15 @@ class DemoBuilder:
             key=lambda m: m.enterprise_id,
         )
         contact = Person.objects.get(pk=self.primary_person_id[member.enterprise_id])
-        convenor = Position.objects.filter(zone=zone, title=Position.Title.CHIEF_CONVENOR).first()
+        # Each account has its own person: with few enterprises the zone's chief convenor can be the demo contact.
+        taken = {contact.pk, self.secretary_general[chamber.pk].pk}
+        convenor = (
+            Position.objects.filter(zone=zone, title__in=[Position.Title.CHIEF_CONVENOR, Position.Title.CONVENOR])
+            .exclude(person_id__in=taken)
+            .order_by("title", "id")
+            .select_related("person")
+            .first()
+        )
 
         def account(username: str, display: str, mobile: str | None, **fields: Any) -> User:
             return User.objects.create(

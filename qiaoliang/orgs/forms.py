@@ -67,15 +67,15 @@ class EnterpriseProfileForm(CodeFieldsMixin, BootstrapForm):
     short_name = forms.CharField(label=_("Short name"), max_length=40, required=False)
     industry_code = forms.CharField(
         label=_("Industry code"),
-        max_length=5,
+        max_length=40,
         required=False,
-        help_text=_("GB/T 4754-2017 code, for example 6511."),
+        help_text=_("GB/T 4754-2017 code or name, for example 6511 or 软件开发."),
     )
     region_code = forms.CharField(
         label=_("Region code"),
-        max_length=6,
+        max_length=60,
         required=False,
-        help_text=_("GB/T 2260 code with 6 digits, for example 110105."),
+        help_text=_("GB/T 2260 code or name, for example 110105 or 杭州市西湖区."),
     )
     size = forms.ChoiceField(
         label=_("Size"), required=False, widget=FastSelect, choices=_blank("—") + Enterprise.Size.choices
@@ -165,7 +165,7 @@ class OrganizationForm(CodeFieldsMixin, BootstrapForm):
     )
     founded_on = forms.DateField(label=_("Founded on"), required=False, widget=DateInput())
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
-    region_code = forms.CharField(label=_("Region code"), max_length=6, required=False)
+    region_code = forms.CharField(label=_("Region"), max_length=60, required=False)
     contact_name = forms.CharField(label=_("Contact person"), max_length=40, required=False)
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=30, required=False)
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
@@ -203,9 +203,9 @@ class ApplicationForm(CodeFieldsMixin, BootstrapForm):
     name = forms.CharField(label=_("Enterprise name"), max_length=120)
     uscc = forms.CharField(label=_("Unified social credit code"), max_length=30,
                            help_text=_("18 characters, as printed on the business licence."))  # fmt: skip
-    industry_code = forms.CharField(label=_("Industry code"), max_length=5, required=False,
+    industry_code = forms.CharField(label=_("Industry code"), max_length=40, required=False,
                                     help_text=_("GB/T 4754-2017 code; type a word to search."))  # fmt: skip
-    region_code = forms.CharField(label=_("Region code"), max_length=6, required=False,
+    region_code = forms.CharField(label=_("Region code"), max_length=60, required=False,
                                   help_text=_("GB/T 2260 code; type a place name to search."))  # fmt: skip
     size = forms.ChoiceField(label=_("Size"), required=False, choices=_blank("—") + Enterprise.Size.choices)
     ownership = forms.ChoiceField(label=_("Ownership"), required=False,

@@ -23,10 +23,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from qiaoliang.core import audit, sheets
+from qiaoliang.core import audit, industries, regions, sheets
 from qiaoliang.core.codes import mask_mobile, normalize_mobile
 from qiaoliang.core.exceptions import DomainError
-from qiaoliang.core.models import Industry, Region
 from qiaoliang.core.permissions import IMPORT, require
 from qiaoliang.core.sheets import (
     CellError,
@@ -37,7 +36,6 @@ from qiaoliang.core.sheets import (
     cell_text,
     industry_parser,
     parse_uscc,
-    region_parser,
 )
 from qiaoliang.core.text import name_keys as text_name_keys
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, enterprise_search_fields
@@ -53,7 +51,11 @@ CONTACT = "联系人"
 MOBILE = "联系人手机"
 LEVEL = "会员级别"
 JOINED = "入会日期"
-HEADERS = [NAME, USCC, INDUSTRY, REGION, SIZE, OWNERSHIP, CONTACT, MOBILE, LEVEL, JOINED]
+ADDRESS = "地址"
+HEADERS = [NAME, USCC, INDUSTRY, REGION, SIZE, OWNERSHIP, CONTACT, MOBILE, LEVEL, JOINED, ADDRESS]
+# Registry exports write the region as names in three columns; read when 行政区划代码 is empty or missing.
+PROVINCE, CITY, COUNTY = "省份", "城市", "区县"
+COLUMN_ORDER = [*HEADERS, PROVINCE, CITY, COUNTY]
 ORGANIZATIONS = "组织"
 EXPORT_HEADERS = [*HEADERS, ORGANIZATIONS]
 
@@ -80,6 +82,7 @@ LEVEL_WORDS = {"president": "会长单位", "vice_president": "副会长单位",
 
 _NAME_MAX = Enterprise._meta.get_field("name").max_length or 120
 _CONTACT_MAX = Person._meta.get_field("name").max_length or 40
+_ADDRESS_MAX = Enterprise._meta.get_field("address").max_length or 200
 
 
 # --- results -------------------------------------------------------------------------
@@ -100,10 +103,26 @@ class RosterRow:
     contact_mobile: str | None = None
     level: str = Membership.Level.MEMBER
     joined_on: datetime.date | None = None
+    address: str = ""
 
 
+@dataclass(frozen=True)
+class RowNote:
+    """What the import read into a cell (西湖区 → 330106 …): shown in the preview; a warning asks for a check."""
+
+    row: int
+    column: str
+    message: str
+    warning: bool = False
+
+
+@dataclass
 class RosterParse(ParsedSheet[RosterRow]):
-    """What a roster file holds: its rows, the errors found in them, or one error about the whole file."""
+    """What a roster file holds: its rows, the errors found in them, or one error about the whole file; and how
+    each region and industry was read (`notes`, `region_counts` by `core.regions.How`)."""
+
+    notes: list[RowNote] = field(default_factory=list)
+    region_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -148,7 +167,7 @@ def build_template() -> bytes:
     sheet.append(HEADERS)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
-    widths = [36, 24, 10, 14, 10, 10, 12, 16, 14, 14]
+    widths = [36, 24, 10, 14, 10, 10, 12, 16, 14, 14, 40]
     for index, width in enumerate(widths, start=1):
         cell = sheet.cell(row=1, column=index)
         cell.font = bold
@@ -177,9 +196,15 @@ def build_template() -> bytes:
         (NAME, _("Required, at most %(max)d characters.") % {"max": _NAME_MAX}),
         (USCC, _("Required: the 18-character unified social credit code with its check character. Keep this column "
                  "formatted as text so that Excel does not turn the code into 9.1E+17.")),
-        (INDUSTRY, _("Optional: a GB/T 4754-2017 industry code, preferably the 4-digit class (such as 6511); "
-                     "section, division and group codes are accepted too.")),
-        (REGION, _("Optional: a six-digit GB/T 2260 region code of a county, city or province (such as 110105).")),
+        (INDUSTRY, _("Optional: a GB/T 4754-2017 industry code, preferably the 4-digit class (such as 7291); "
+                     "section, division and group codes are accepted too, and so are class names and common words "
+                     "(旅行社, 餐饮). A word that fits several classes is refused with the candidates.")),
+        (REGION, _("Optional: a GB/T 2260 region code of a province, city, 市辖区 or county (such as 330106), from "
+                   "the current table or an earlier revision (330103 下城区), or the name as written "
+                   "(浙江省杭州市西湖区, 杭州市西湖区; 西湖区 alone when the USCC or the organisation tells the city). "
+                   "Registry columns "
+                   "省份, 城市 and 区县 are read too. When empty, the region is read from the address, else from the "
+                   "registration code in the USCC, and the preview says so.")),
         (SIZE, _("Optional: one of %(values)s (large, medium, small, micro are accepted too).") % {"values": sizes}),
         (OWNERSHIP, _("Optional: one of %(values)s (state, private, foreign, hk_mo_tw, collective, mixed, other "
                       "are accepted too).") % {"values": ownerships}),
@@ -190,6 +215,7 @@ def build_template() -> bytes:
                   "are accepted too).") % {"values": levels}),
         (JOINED, _("Optional: a date written as YYYY-MM-DD (such as 2023-05-01) or an Excel date, not in the "
                    "future.")),
+        (ADDRESS, _("Optional, at most %(max)d characters: the enterprise's address.") % {"max": _ADDRESS_MAX}),
         ("", ""),
         (_("Rules"), _("If any row has an error, nothing in the file is imported; every bad row is listed with its "
                        "column and the reason.")),
@@ -270,22 +296,35 @@ def past_date_parser(today: datetime.date) -> Any:
     return parse
 
 
+def parse_address(value: Any) -> str:
+    address = " ".join(cell_text(value).split())
+    if len(address) > _ADDRESS_MAX:
+        raise CellError(_("The address is longer than %(max)d characters.") % {"max": _ADDRESS_MAX})
+    return address
+
+
 def roster_spec() -> SheetSpec:
-    """Return the roster's columns with their parsers (the code tables are loaded once per call)."""
-    industries = set(Industry.objects.values_list("code", flat=True))
-    regions = set(Region.objects.values_list("code", flat=True))
+    """Return the roster's columns with their parsers (the industry table is loaded once per call).
+
+    The region is read after the row (`resolve_region`): a name needs the row's USCC as context. Only the
+    name and the USCC must be there; a registry export or an older list has the other columns or not.
+    """
     return SheetSpec(
         columns=(
             Column(NAME, parse_name, required=True),
             Column(USCC, parse_uscc, required=True),
-            Column(INDUSTRY, industry_parser(industries), required=True),
-            Column(REGION, region_parser(regions), required=True),
-            Column(SIZE, choice_parser(sheets.choice_terms(Enterprise.Size, SIZE_TERMS)), required=True),
-            Column(OWNERSHIP, choice_parser(sheets.choice_terms(Enterprise.Ownership, OWNERSHIP_TERMS)), required=True),
-            Column(CONTACT, parse_contact, required=True),
-            Column(MOBILE, parse_mobile, required=True),
-            Column(LEVEL, choice_parser(sheets.choice_terms(Membership.Level, LEVEL_TERMS)), required=True),
-            Column(JOINED, past_date_parser(timezone.localdate()), required=True),
+            Column(INDUSTRY, industry_parser(industries.resolver()), aliases=("行业", "所属行业")),
+            Column(REGION, cell_text, aliases=("行政区划", "所在地区", "地区")),
+            Column(SIZE, choice_parser(sheets.choice_terms(Enterprise.Size, SIZE_TERMS))),
+            Column(OWNERSHIP, choice_parser(sheets.choice_terms(Enterprise.Ownership, OWNERSHIP_TERMS))),
+            Column(CONTACT, parse_contact),
+            Column(MOBILE, parse_mobile),
+            Column(LEVEL, choice_parser(sheets.choice_terms(Membership.Level, LEVEL_TERMS))),
+            Column(JOINED, past_date_parser(timezone.localdate())),
+            Column(ADDRESS, parse_address, aliases=("企业地址", "注册地址", "住所", "经营地址")),
+            Column(PROVINCE, cell_text, aliases=("省",)),
+            Column(CITY, cell_text, aliases=("市", "地市")),
+            Column(COUNTY, cell_text, aliases=("县区", "县")),
         ),
         max_rows=MAX_ROWS,
         max_columns=26,
@@ -325,8 +364,31 @@ def inspect_roster(file_obj: IO[bytes], file_name: str) -> str:
     return sheets.match_headers(header, spec)[1]
 
 
-def parse_roster(file_obj: IO[bytes], file_name: str | None = None) -> RosterParse:
-    """Read a roster workbook and validate every row in memory, collecting each bad cell's reason."""
+def resolve_region(
+    resolver: regions.RegionResolver, values: dict[str, Any], uscc: str | None, organization_region: str
+) -> regions.RegionMatch | None:
+    """Read a row's region: the 行政区划代码 cell, else 省份+城市+区县, else the address, else the USCC's code.
+
+    The USCC's registration code and the organisation's region are the context a bare name (西湖区) is read in.
+    """
+    context = [code for code in ((uscc or "")[2:8], organization_region) if code]
+    text = cell_text(values.get(REGION))
+    if not text:
+        text = "".join(cell_text(values.get(column)) for column in (PROVINCE, CITY, COUNTY))
+    if text:
+        return resolver.resolve(text, context)
+    address = values.get(ADDRESS) or ""
+    match = resolver.from_address(address, context) if address else None
+    if match is None:
+        match = resolver.from_uscc(uscc)
+    return match
+
+
+def parse_roster(file_obj: IO[bytes], file_name: str | None = None, *, organization_region: str = "") -> RosterParse:
+    """Read a roster workbook and validate every row in memory, collecting each bad cell's reason.
+
+    `organization_region` (the importing organisation's region code) is context for region names.
+    """
     name = sheets.file_name_of(file_obj, file_name)
     result = RosterParse(file_name=name)
     result.file_error = check_file(file_obj, name)
@@ -338,11 +400,30 @@ def parse_roster(file_obj: IO[bytes], file_name: str | None = None) -> RosterPar
         return result
     seen_uscc: dict[str, int] = {}
     seen_mobile: dict[str, int] = {}
+    region_resolver = regions.resolver()
+    industry_resolver = industries.resolver()
+    counts: dict[str, int] = {}
     for row in sheet.rows:
         result.row_count += 1
         values = row.values
         errors = list(row.errors)
         uscc, mobile = values[USCC], values[MOBILE]
+        region = resolve_region(region_resolver, values, uscc, organization_region)
+        region_code: str | None = None
+        if region is not None and region.error:
+            errors.append(RowError(row.number, REGION, region.error))
+        elif region is not None and region.place is not None:
+            region_code = region.place.code
+            counts[region.how] = counts.get(region.how, 0) + 1
+            note = region.describe()
+            if note:
+                result.notes.append(RowNote(row.number, REGION, note, warning=region.is_warning))
+        else:
+            counts["none"] = counts.get("none", 0) + 1
+        if values[INDUSTRY] and not errors:
+            note = industry_resolver.resolve(row.raw.get(INDUSTRY)).describe()
+            if note:
+                result.notes.append(RowNote(row.number, INDUSTRY, note))
         if uscc:
             if uscc in seen_uscc:
                 errors.append(RowError(row.number, USCC,
@@ -359,7 +440,7 @@ def parse_roster(file_obj: IO[bytes], file_name: str | None = None) -> RosterPar
             else:
                 seen_mobile[mobile] = row.number
         if errors:
-            errors.sort(key=lambda error: HEADERS.index(error.column))
+            errors.sort(key=lambda error: _column_position(error.column))
             result.errors.extend(errors)
             continue
         result.rows.append(
@@ -368,16 +449,30 @@ def parse_roster(file_obj: IO[bytes], file_name: str | None = None) -> RosterPar
                 name=values[NAME],
                 uscc=uscc,
                 industry_code=values[INDUSTRY],
-                region_code=values[REGION],
+                region_code=region_code,
                 size=values[SIZE] or "",
                 ownership=values[OWNERSHIP] or "",
                 contact_name=values[CONTACT] or "",
                 contact_mobile=mobile,
                 level=values[LEVEL] or Membership.Level.MEMBER,
                 joined_on=values[JOINED],
+                address=values[ADDRESS] or "",
             )
         )
+    result.region_counts = counts
     return result
+
+
+def region_count_lines(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Return (label, rows) for each way regions were read, in a fixed order ('none': rows left without one)."""
+    lines = [(regions.how_label(how), counts[how]) for how in regions.How if counts.get(how)]
+    if counts.get("none"):
+        lines.append((_("no region"), counts["none"]))
+    return lines
+
+
+def _column_position(header: str) -> int:
+    return COLUMN_ORDER.index(header) if header in COLUMN_ORDER else len(COLUMN_ORDER)
 
 
 def search_fields(name: str) -> dict[str, str]:
@@ -508,7 +603,7 @@ def import_roster(
             else:
                 new_people.append(row)
 
-    result.errors.sort(key=lambda error: (error.row, HEADERS.index(error.column)))
+    result.errors.sort(key=lambda error: (error.row, _column_position(error.column)))
     result.enterprises_created = len(new_enterprises)
     result.memberships_created = len(new_memberships)
     result.people_created = len(new_people)
@@ -595,6 +690,7 @@ def _write(
                     "name": row.name,
                     "industry_id": row.industry_code,
                     "region_id": row.region_code,
+                    "address": row.address,
                     "size": row.size,
                     "ownership": row.ownership,
                     "registered_by_id": organization.pk,

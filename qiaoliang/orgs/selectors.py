@@ -13,6 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 
 from qiaoliang.core.models import Industry, Region
+from qiaoliang.core.regions import region_filter
 from qiaoliang.core.text import compact_text, is_pinyin_query, query_grams
 from qiaoliang.orgs.models import (
     ACCEPTING_KINDS,
@@ -302,10 +303,8 @@ def _directory(user: Any, filters: DirectoryFilters, search: Any, check_organiza
         else:
             queryset = queryset.filter(_prefix("industry_id", filters.industry))
     if filters.region:
-        prefix = filters.region.rstrip("0") if len(filters.region) == 6 else filters.region
-        if len(prefix) % 2:
-            prefix += "0"
-        queryset = queryset.filter(_prefix("region_id", prefix)) if prefix else queryset
+        # The division and everything below it, former divisions now part of it included (core.regions).
+        queryset = queryset.filter(region_filter("region_id", filters.region))
     if filters.size:
         queryset = queryset.filter(size=filters.size)
     if filters.organization or filters.level or filters.status:

@@ -30,6 +30,7 @@ from qiaoliang.orgs.selectors import DirectoryFilters
 
 PREVIEW_ROWS = 50
 PREVIEW_ERRORS = 500
+PREVIEW_NOTES = 500
 UPLOAD_LIFETIME_SECONDS = 24 * 3600
 
 
@@ -175,7 +176,7 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("orgs:roster_import")
 
     with file_path.open("rb") as handle:
-        parsed = importers.parse_roster(handle, meta["file_name"])
+        parsed = importers.parse_roster(handle, meta["file_name"], organization_region=organization.region_id or "")
     if parsed.file_error:
         _remove_upload(token)
         messages.error(request, parsed.file_error)
@@ -216,6 +217,12 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
         "rows": _preview_rows(parsed.rows) if result.is_valid else [],
         "more_rows": max(len(parsed.rows) - PREVIEW_ROWS, 0),
         "nothing_to_do": result.is_valid and not (result.memberships_created or result.people_created),
+        # Warnings first: they are what the secretary must check (a region read from the USCC, a zone not read).
+        "notes": sorted(parsed.notes, key=lambda note: not note.warning)[:PREVIEW_NOTES],
+        "note_count": len(parsed.notes),
+        "hidden_notes": max(len(parsed.notes) - PREVIEW_NOTES, 0),
+        "warning_count": sum(1 for note in parsed.notes if note.warning),
+        "region_counts": importers.region_count_lines(parsed.region_counts),
     }
     return render(request, "orgs/roster_preview.html", context, status=200)
 

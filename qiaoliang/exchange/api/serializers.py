@@ -8,8 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from qiaoliang.core.models import Industry, Region
-from qiaoliang.core.serializers import IndustryBriefSerializer, RegionBriefSerializer
+from qiaoliang.core.serializers import (
+    IndustryBriefSerializer,
+    IndustryCodeField,
+    RegionBriefSerializer,
+    RegionCodeField,
+)
 from qiaoliang.exchange.models import Category, Direction, Listing, Match
 from qiaoliang.exchange.reasons import describe
 from qiaoliang.orgs.api.serializers import EnterpriseBriefSerializer, OrganizationBriefSerializer
@@ -118,14 +122,8 @@ class ListingChangeInputSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices)
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    industry = serializers.PrimaryKeyRelatedField(
-        queryset=Industry.objects.all(), required=False, allow_null=True,
-        help_text=_("GB/T 4754-2017 industry code, such as 6511."),
-    )  # fmt: skip
-    region = serializers.PrimaryKeyRelatedField(
-        queryset=Region.objects.all(), required=False, allow_null=True,
-        help_text=_("GB/T 2260 region code, such as 110105."),
-    )  # fmt: skip
+    industry = IndustryCodeField(required=False, allow_null=True)
+    region = RegionCodeField(required=False, allow_null=True)
     service_area = serializers.CharField(max_length=120, required=False, allow_blank=True)
     quantity = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0)
     unit = serializers.CharField(max_length=20, required=False, allow_blank=True)

@@ -171,7 +171,7 @@ def test_as_members_option_makes_new_enterprises_members(world: World, tmp_path)
         ({"标题": "  "}, "Row 2 [标题] The title is empty."),
         ({"标题": "长" * 121}, "Row 2 [标题] The title is longer than 120 characters."),
         ({"行业代码": "9999"}, "Row 2 [行业代码] 9999 is not a GB/T 4754-2017 industry code."),
-        ({"行政区划代码": "999999"}, "Row 2 [行政区划代码] 999999 is not a six-digit GB/T 2260 region code."),
+        ({"行政区划代码": "999999"}, "Row 2 [行政区划代码] 999999 is not a GB/T 2260 region code"),
         ({"数量": "许多"}, "Row 2 [数量] 许多 is not a number."),
         ({"数量": -3}, "Row 2 [数量] Quantities and prices cannot be negative."),
         ({"有效期至": "2020-01-01"}, "Row 2 [有效期至] The date 2020-01-01 has passed; the listing would be expired."),

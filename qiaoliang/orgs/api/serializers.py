@@ -10,13 +10,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from qiaoliang.core.codes import mask_email, mask_mobile, normalize_uscc
-from qiaoliang.core.models import Industry, Region
 from qiaoliang.core.serializers import (
     IndustryBriefSerializer,
+    IndustryCodeField,
     OptionalChoiceField,
     OptionalEmailField,
     OptionalURLField,
     RegionBriefSerializer,
+    RegionCodeField,
 )
 from qiaoliang.orgs.models import MAX_EMPLOYEES, Enterprise, Membership, Organization, Person, Zone
 
@@ -154,14 +155,8 @@ class EnterpriseProfileInputSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=120)
     short_name = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    industry = serializers.PrimaryKeyRelatedField(
-        queryset=Industry.objects.all(), required=False, allow_null=True,
-        help_text=_("GB/T 4754-2017 industry code, such as 6511."),
-    )  # fmt: skip
-    region = serializers.PrimaryKeyRelatedField(
-        queryset=Region.objects.all(), required=False, allow_null=True,
-        help_text=_("GB/T 2260 region code, such as 110105."),
-    )  # fmt: skip
+    industry = IndustryCodeField(required=False, allow_null=True)
+    region = RegionCodeField(required=False, allow_null=True)
     size = serializers.ChoiceField(choices=Enterprise.Size.choices, required=False, allow_blank=True)
     ownership = serializers.ChoiceField(choices=Enterprise.Ownership.choices, required=False, allow_blank=True)
     founded_on = serializers.DateField(required=False, allow_null=True)

@@ -44,6 +44,7 @@ def test_imports_into_the_federation_by_default_and_prints_a_summary(world: Worl
     assert err == ""
     assert out.splitlines() == [
         "2 rows for 北京市工商业联合会: 2 new enterprises, 0 existing, 2 new memberships, 0 unchanged, 2 new contacts.",
+        "Regions read by: current code 2",
         "Imported.",
     ]
     assert set(Membership.objects.filter(organization=world.federation).values_list("enterprise__uscc", flat=True)) == {
@@ -109,6 +110,7 @@ def test_dry_run_reports_what_would_be_created_and_writes_nothing(world: World, 
     out, _err = run(write(tmp_path, good_rows()), "--dry-run", "--org", "C1")
     assert out.splitlines() == [
         "2 rows for 朝阳区餐饮商会: 2 new enterprises, 0 existing, 2 new memberships, 0 unchanged, 2 new contacts.",
+        "Regions read by: current code 2",
         "Dry run: nothing was written.",
     ]
     assert counts() == before

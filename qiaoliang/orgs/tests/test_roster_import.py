@@ -78,13 +78,13 @@ def media(settings: Any, tmp_path: Path) -> Path:
 # --- the template ----------------------------------------------------------------------------------
 
 
-def test_template_has_the_ten_headers_in_order_text_code_columns_and_a_guide_sheet(db: Any) -> None:
+def test_template_has_the_eleven_headers_in_order_text_code_columns_and_a_guide_sheet(db: Any) -> None:
     workbook = load_workbook(io.BytesIO(roster.build_template()))
     sheet = workbook.worksheets[0]
     assert workbook.sheetnames == ["会员名册", "说明"]
     assert [cell.value for cell in sheet[1]] == [
         "企业名称", "统一社会信用代码", "行业代码", "行政区划代码", "企业规模", "所有制", "联系人", "联系人手机",
-        "会员级别", "入会日期",
+        "会员级别", "入会日期", "地址",
     ]  # fmt: skip
     assert sheet.max_row == 1
     for letter in "BCDH":
@@ -163,7 +163,7 @@ def test_empty_rows_are_skipped_and_row_numbers_are_those_excel_shows(db: Any) -
 
 
 def test_columns_may_come_in_another_order(db: Any) -> None:
-    headers = list(reversed(roster.HEADERS))
+    headers = list(reversed(roster.HEADERS[:10]))
     parsed = roster.parse_roster(roster_file([list(reversed(good_rows()[0]))], headers=headers))
     assert parsed.is_valid
     assert parsed.rows[0].uscc == USCC_A
@@ -192,8 +192,14 @@ FUTURE = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
          "(characters I, O, S, V, Z are never used)."),
         ({"统一社会信用代码": ""}, "统一社会信用代码", "The unified social credit code is empty."),
         ({"行业代码": "9999"}, "行业代码", "9999 is not a GB/T 4754-2017 industry code."),
-        ({"行政区划代码": "999999"}, "行政区划代码", "999999 is not a six-digit GB/T 2260 region code."),
-        ({"行政区划代码": "1101"}, "行政区划代码", "1101 is not a six-digit GB/T 2260 region code."),
+        ({"行政区划代码": "999999"}, "行政区划代码",
+         "999999 is not a GB/T 2260 region code (neither in the current table nor in an earlier revision)."),
+        ({"行政区划代码": "11010"}, "行政区划代码", "11010 is not a six-digit GB/T 2260 region code."),
+        ({"行政区划代码": "西湖区"}, "行政区划代码",
+         "西湖区 is ambiguous: 330106 浙江省杭州市西湖区、360103 江西省南昌市西湖区. Write the city too "
+         "(such as 杭州市西湖区) or the code."),
+        ({"行业代码": "火箭餐饮"}, "行业代码",
+         "火箭餐饮 is no GB/T 4754-2017 industry name we know; write the code (such as 7291) or the class name."),
         ({"企业规模": "巨型"}, "企业规模", "巨型 is not an accepted value; see the 说明 sheet of the template."),
         ({"所有制": "股份"}, "所有制", "股份 is not an accepted value; see the 说明 sheet of the template."),
         ({"会员级别": "名誉会长"}, "会员级别",
@@ -288,12 +294,12 @@ def test_a_file_over_the_size_limit_is_refused(db: Any, settings: Any) -> None:
 
 
 def test_missing_and_unknown_headers_are_file_errors(db: Any) -> None:
-    missing = roster.parse_roster(roster_file(good_rows(), headers=roster.HEADERS[:8]))
-    assert missing.file_error == "These columns are missing: 会员级别、入会日期. Use the roster template."
-    unknown = roster.parse_roster(roster_file([[*good_rows()[0], "x"]], headers=[*roster.HEADERS, "备注"]))
+    missing = roster.parse_roster(roster_file([row[:1] for row in good_rows()], headers=roster.HEADERS[:1]))
+    assert missing.file_error == "These columns are missing: 统一社会信用代码. Use the roster template."
+    unknown = roster.parse_roster(roster_file([[*good_rows()[0], "", "x"]], headers=[*roster.HEADERS, "备注"]))
     assert unknown.file_error == (
         "These columns are not part of the roster: 备注. The columns are: "
-        + "、".join(roster.HEADERS)
+        + "、".join(roster.COLUMN_ORDER)
         + ". Use the roster template."
     )
     empty = roster.parse_roster(roster_file([], headers=[]))
@@ -301,7 +307,7 @@ def test_missing_and_unknown_headers_are_file_errors(db: Any) -> None:
         "The workbook has no header row; the first row must hold the column names. Use the roster template."
     )
     blank = roster.parse_roster(roster_file([], headers=["", None, " "]))
-    assert blank.file_error == "These columns are missing: " + "、".join(roster.HEADERS) + ". Use the roster template."
+    assert blank.file_error == "These columns are missing: 企业名称、统一社会信用代码. Use the roster template."
 
 
 # --- importing ------------------------------------------------------------------------------------------

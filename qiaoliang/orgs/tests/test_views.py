@@ -431,7 +431,9 @@ def test_create_enterprise_rejects_unknown_industry_and_region_codes(client, wor
 
     assert response.context["form"].errors == {
         "industry_code": ["9999 is not a GB/T 4754-2017 industry code."],
-        "region_code": ["999999 is not a GB/T 2260 administrative division code."],
+        "region_code": [
+            "999999 is not a GB/T 2260 region code (neither in the current table nor in an earlier revision)."
+        ],
     }
     assert Enterprise.objects.count() == 3
 

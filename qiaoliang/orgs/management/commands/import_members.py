@@ -12,6 +12,8 @@ from qiaoliang.core.exceptions import DomainError
 from qiaoliang.orgs import importers
 from qiaoliang.orgs.models import Organization
 
+MAX_WARNINGS_SHOWN = 50  # -v 2 shows every note
+
 
 class Command(BaseCommand):
     help = "Import a member roster (.xlsx, the roster template's columns) into an organisation."
@@ -27,7 +29,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(_("File %(path)s does not exist.") % {"path": path})
         with path.open("rb") as handle:
-            parsed = importers.parse_roster(handle, path.name)
+            parsed = importers.parse_roster(handle, path.name, organization_region=organization.region_id or "")
         if parsed.file_error:
             raise CommandError(parsed.file_error)
         try:
@@ -55,6 +57,16 @@ class Command(BaseCommand):
             values = {"count": len(result.errors), "file": path.name}
             raise CommandError(_("%(count)d errors in %(file)s; nothing was imported.") % values)
         self.stdout.write(summary)
+        if parsed.region_counts:
+            lines = importers.region_count_lines(parsed.region_counts)
+            counts = "; ".join(f"{label} {count}" for label, count in lines)
+            self.stdout.write(_("Regions read by: %(counts)s") % {"counts": counts})
+        shown = 0
+        for note in parsed.notes:
+            if options["verbosity"] >= 2 or (note.warning and shown < MAX_WARNINGS_SHOWN):
+                shown += 1
+                self.stdout.write(str(_("Row %(row)d [%(column)s] %(reason)s") % {
+                    "row": note.row, "column": note.column, "reason": note.message}))  # fmt: skip
         if result.dry_run:
             self.stdout.write(_("Dry run: nothing was written."))
         else:

@@ -1,0 +1,39 @@
+"""Former GB/T 2260 divisions: the last year each was published and the current division it is now part of."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def load(apps, schema_editor):
+    from qiaoliang.core import reference
+
+    reference.load_history(apps.get_model("core", "Region"))
+
+
+def unload(apps, schema_editor):
+    apps.get_model("core", "Region").objects.filter(last_year__isnull=False).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0003_notificationpreference_verificationcode_and_more")]
+
+    operations = [
+        migrations.AddField(
+            model_name="region",
+            name="last_year",
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="last published in"),
+        ),
+        migrations.AddField(
+            model_name="region",
+            name="successor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="predecessors",
+                to="core.region",
+                verbose_name="now part of",
+            ),
+        ),
+        migrations.RunPython(load, unload),
+    ]
