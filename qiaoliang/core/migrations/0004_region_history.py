@@ -1,17 +1,8 @@
-"""Former GB/T 2260 divisions: the last year each was published and the current division it is now part of."""
+"""Former GB/T 2260 divisions: the last year each was published and the current division it is now part of (the
+rows are loaded by 0005: PostgreSQL cannot build the new index after rows with pending FK checks in one transaction)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-
-def load(apps, schema_editor):
-    from qiaoliang.core import reference
-
-    reference.load_history(apps.get_model("core", "Region"))
-
-
-def unload(apps, schema_editor):
-    apps.get_model("core", "Region").objects.filter(last_year__isnull=False).delete()
 
 
 class Migration(migrations.Migration):
@@ -35,5 +26,4 @@ class Migration(migrations.Migration):
                 verbose_name="now part of",
             ),
         ),
-        migrations.RunPython(load, unload),
     ]
