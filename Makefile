@@ -28,6 +28,7 @@ demo: install var ## set up, migrate, load demo data and serve http://127.0.0.1:
 	$(PY) manage.py seed_activity
 	$(PY) manage.py seed_exchange_activity
 	$(PY) manage.py seed_events
+	$(PY) manage.py seed_appeals
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install var ## the whole suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL)

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("qiaoliang.orgs.api.urls")),
     path("", include("qiaoliang.exchange.api.urls")),
     path("", include("qiaoliang.events.api.urls")),
+    path("", include("qiaoliang.appeals.api.urls")),
 ]

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "qiaoliang.orgs",
     "qiaoliang.exchange",
     "qiaoliang.events",
+    "qiaoliang.appeals",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("orgs/", include("qiaoliang.orgs.urls")),
     path("exchange/", include("qiaoliang.exchange.urls")),
     path("events/", include("qiaoliang.events.urls")),
+    path("appeals/", include("qiaoliang.appeals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("qiaoliang.api_urls")),

@@ -28,4 +28,4 @@ class CoreConfig(QiaoliangAppConfig):
     name = "qiaoliang.core"
     label = "core"
     verbose_name = _("Core")
-    registering_modules = (*QiaoliangAppConfig.registering_modules, "middleware")  # its sign-in receiver
+    registering_modules = (*QiaoliangAppConfig.registering_modules, "middleware", "checks")  # sign-in receiver, checks

@@ -46,3 +46,13 @@ def zone_convenors(zone_ids: set[int]) -> list[Any]:
         role=Role.ZONE_CONVENOR, zone_id__in=list(zone_ids), user__is_active=True
     ).select_related("user")
     return list({assignment.user_id: assignment.user for assignment in assignments}.values())
+
+
+def department_liaisons(department_ids: set[int] | list[int]) -> list[Any]:
+    """Return the active users who are liaison officers of these departments."""
+    if not department_ids:
+        return []
+    assignments = RoleAssignment.objects.filter(
+        role=Role.DEPARTMENT_LIAISON, department_id__in=list(department_ids), user__is_active=True
+    ).select_related("user")
+    return list({assignment.user_id: assignment.user for assignment in assignments}.values())

@@ -25,13 +25,14 @@ from qiaoliang.orgs.models import (
     Person,
     Position,
 )
-from qiaoliang.orgs.recipients import enterprise_contacts, organization_managers, zone_convenors
+from qiaoliang.orgs.recipients import department_liaisons, enterprise_contacts, organization_managers, zone_convenors
 from qiaoliang.orgs.scope import Scope, get_scope
 
 # Other apps read a user's scope and the people to tell through the selectors.
-__all__ = ["Scope", "contacts_of", "get_scope", "managers_of", "organization_managers", "zone_convenors"]
+__all__ = ["Scope", "contacts_of", "get_scope", "liaisons_of", "managers_of", "organization_managers", "zone_convenors"]
 contacts_of = enterprise_contacts
 managers_of = organization_managers
+liaisons_of = department_liaisons
 
 
 def reviewing_organization(enterprise: Enterprise) -> Organization | None:

@@ -1,0 +1,160 @@
+"""Reads of appeals: the inboxes of each role, the timeline, the department league table and the statistics."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from qiaoliang.appeals.models import Appeal, AppealEvent, ExtensionRequest
+from qiaoliang.core.permissions import CHANGE, VIEW
+from qiaoliang.orgs.selectors import get_scope
+
+S = Appeal.Status
+OPEN = [S.SUBMITTED, S.RETURNED, S.ACCEPTED, S.ASSIGNED, S.ANSWERED, S.CONFIRMED]
+LIST_RELATED = ("enterprise", "organization", "department", "category")
+
+
+@dataclass
+class AppealFilters:
+    """The filters of an appeals list, read from a query string (unknown values ignored)."""
+
+    status: str = ""
+    department: int | None = None
+    category: int | None = None
+    q: str = ""
+    overdue: bool = False
+    mine: str = ""  # "todo": what waits for the user's action
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> AppealFilters:
+        def number(name: str) -> int | None:
+            value = str(data.get(name) or "").strip()
+            return int(value) if value.isdigit() and len(value) < 10 else None
+
+        status = str(data.get("status") or "")
+        return cls(
+            status=status if status in S.values or status == "open" else "",
+            department=number("department"),
+            category=number("category"),
+            q=str(data.get("q") or "").strip()[:60],
+            overdue=str(data.get("overdue") or "") in {"1", "true", "on"},
+            mine=str(data.get("mine") or "") if str(data.get("mine") or "") in {"todo"} else "",
+        )
+
+
+def appeal_list(user: Any, filters: AppealFilters) -> QuerySet[Appeal]:
+    """The appeals the user sees, filtered, newest first (indexes: organisation/enterprise/department + date)."""
+    queryset = Appeal.objects.for_user(user, VIEW).select_related(*LIST_RELATED)
+    if filters.status == "open":
+        queryset = queryset.filter(status__in=OPEN)
+    elif filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.department:
+        queryset = queryset.filter(department_id=filters.department)
+    if filters.category:
+        queryset = queryset.filter(category_id=filters.category)
+    if filters.overdue:
+        queryset = queryset.filter(status=S.ASSIGNED, deadline__lt=timezone.localdate())
+    if filters.q:
+        queryset = queryset.filter(Q(number__startswith=filters.q.upper()) | Q(title__icontains=filters.q)
+                                   | Q(enterprise__name__icontains=filters.q))  # fmt: skip
+    if filters.mine == "todo":
+        queryset = queryset.filter(todo_condition(user))
+    return queryset.order_by("-created_at", "-id")
+
+
+def todo_condition(user: Any) -> Q:
+    """What waits for this user: new and resubmitted appeals and answers to close (staff), routed appeals
+    (departments), returned and answered ones (enterprises)."""
+    scope = get_scope(user)
+    condition = Q(pk__in=[])
+    if scope.is_all or scope.change_org_ids:
+        managed = Q() if scope.is_all else Q(organization_id__in=scope.change_org_ids)
+        condition |= managed & Q(status__in=[S.SUBMITTED, S.ACCEPTED, S.CONFIRMED])
+    if scope.department_ids:
+        condition |= Q(department_id__in=scope.department_ids, status=S.ASSIGNED)
+    if scope.own_enterprise_ids:
+        condition |= Q(enterprise_id__in=scope.own_enterprise_ids, status__in=[S.RETURNED, S.ANSWERED])
+    return condition
+
+
+def timeline(appeal: Appeal, *, internal: bool) -> QuerySet[AppealEvent]:
+    """The appeal's steps, oldest first; the enterprise does not see internal notes."""
+    events = appeal.events.select_related("actor").order_by("created_at", "id")
+    return events if internal else events.filter(internal=False)
+
+
+def pending_extensions(user: Any) -> QuerySet[ExtensionRequest]:
+    return ExtensionRequest.objects.for_user(user, CHANGE).filter(status=ExtensionRequest.Status.PENDING)
+
+
+def _period(start: datetime.date | None, end: datetime.date | None) -> Q:
+    condition = Q()
+    if start:
+        condition &= Q(created_at__date__gte=start)
+    if end:
+        condition &= Q(created_at__date__lte=end)
+    return condition
+
+
+def statistics(user: Any, start: datetime.date | None = None, end: datetime.date | None = None) -> dict[str, Any]:
+    """Counts the seeds write in sentences: received, accepted, answered on time, satisfied, solved — overall, by
+    department and by category (one grouped query each, on the indexed columns)."""
+    appeals = Appeal.objects.for_user(user, VIEW).filter(_period(start, end))
+    measures = {
+        "received": Count("pk"),
+        "accepted": Count("pk", filter=~Q(status__in=[S.SUBMITTED, S.RETURNED, S.WITHDRAWN])),
+        "routed": Count("pk", filter=Q(department__isnull=False)),
+        "answered": Count("pk", filter=Q(answered_at__isnull=False)),
+        "on_time": Count("pk", filter=Q(answered_on_time=True)),
+        "rated": Count("pk", filter=~Q(satisfaction="")),
+        "satisfied": Count("pk", filter=Q(satisfaction=Appeal.Satisfaction.SATISFIED)),
+        "solved": Count("pk", filter=Q(solved=True)),
+        "closed": Count("pk", filter=Q(status=S.CLOSED)),
+        "overdue": Count("pk", filter=Q(status=S.ASSIGNED, deadline__lt=timezone.localdate())),
+    }
+    total: dict[str, Any] = dict(appeals.aggregate(**measures))
+    by_department: list[dict[str, Any]] = [
+        dict(row)
+        for row in appeals.filter(department__isnull=False)
+        .values("department_id", "department__name")
+        .annotate(**measures)
+        .order_by("department__name")
+    ]
+    by_category: list[dict[str, Any]] = [
+        dict(row)
+        for row in appeals.values("category_id", "category__name").annotate(**measures).order_by("-received")[:30]  # type: ignore[misc]  # an annotation the stubs cannot see
+    ]
+    for row in [total, *by_department, *by_category]:
+        row["answer_rate"] = _rate(row["answered"], row["routed"])
+        row["on_time_rate"] = _rate(row["on_time"], row["answered"])
+        row["satisfaction_rate"] = _rate(row["satisfied"], row["rated"])
+    return {"total": total, "by_department": by_department, "by_category": by_category}
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def league(user: Any, start: datetime.date | None = None, end: datetime.date | None = None,
+           rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Departments ranked by answer rate, on-time rate and satisfaction (评议), with the average rating (`rows`:
+    the `by_department` of `statistics` for the same period, when already read)."""
+    rows = rows if rows is not None else statistics(user, start, end)["by_department"]
+    rated = (
+        Appeal.objects.for_user(user, VIEW)
+        .filter(_period(start, end), rating__isnull=False)
+        .values("department_id")
+        .annotate(count=Count("pk"), total=Sum("rating"))
+        .values_list("department_id", "count", "total")
+    )
+    ratings = {department_id: (count, total) for department_id, count, total in rated}
+    for row in rows:
+        count, total = ratings.get(row["department_id"], (0, 0))
+        row["rating"] = round(total / count, 2) if count else None
+    return sorted(rows, key=lambda r: (-(r["answer_rate"] or 0), -(r["on_time_rate"] or 0),
+                                       -(r["satisfaction_rate"] or 0), r["department__name"]))  # fmt: skip

@@ -1,0 +1,23 @@
+"""Background work of appeals: retraining the routing classifiers, the daily deadline run."""
+
+from __future__ import annotations
+
+from qiaoliang.appeals import routing, services
+from qiaoliang.core.background import background
+
+
+@background("appeals.retrain_if_due")
+def retrain_if_due() -> dict[str, int]:
+    """Train the routing classifiers again once enough new routings were confirmed."""
+    return routing.train() if routing.due() else {}
+
+
+@background("appeals.retrain")
+def retrain() -> dict[str, int]:
+    return routing.train()
+
+
+@background("appeals.deadlines")
+def deadlines() -> dict[str, int]:
+    """Remind departments before deadlines and escalate overdue appeals (run daily)."""
+    return services.remind_and_escalate()

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from qiaoliang.appeals import views, views_reports, views_visits
+
+app_name = "appeals"
+
+urlpatterns = [
+    path("", views.appeal_list, name="list"),
+    path("new/", views.submit, name="submit"),
+    path("record/", views.record, name="record"),
+    path("statistics/", views.statistics, name="statistics"),
+    path("common/", views_reports.common_problems, name="common"),
+    path("visits/", views_visits.visit_list, name="visits"),
+    path("visits/<int:pk>/", views_visits.visit_detail, name="visit"),
+    path("visits/<int:pk>/record/", views_visits.visit_record, name="visit_record"),
+    path("reports/<int:pk>/", views_reports.report, name="report"),
+    path("reports/<int:pk>/word/", views_reports.report_docx, name="report_docx"),
+    path("reports/<int:pk>/<str:action>/", views_reports.report_act, name="report_act"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/<str:action>/", views.act, name="act"),
+    path("<int:pk>/files/<int:attachment_pk>/", views.attachment, name="attachment"),
+]
