@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from qiaoliang.appeals.models import Appeal, AppealCategory
@@ -36,8 +37,12 @@ class MultipleFileField(forms.FileField):
 class AppealForm(BootstrapForm):
     """An appeal as the enterprise writes it."""
 
-    title = forms.CharField(label=_("Title"), max_length=120,
-                            help_text=_("One sentence: what is the difficulty?"))  # fmt: skip
+    title = forms.CharField(
+        label=_("Title"), max_length=120, help_text=_("One sentence: what is the difficulty?"),
+        widget=forms.TextInput(attrs={"hx-get": reverse_lazy("appeals:similar"), "hx-target": "#similar-appeals",
+                                      "hx-trigger": "keyup changed delay:600ms, change",
+                                      "hx-include": "[name=description]"}),
+    )  # fmt: skip
     description = forms.CharField(
         label=_("Description"), max_length=5000, widget=forms.Textarea(attrs={"rows": 7}),
         help_text=_("What happened, what you have tried, what you ask for; amounts and dates help."),

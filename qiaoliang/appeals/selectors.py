@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from qiaoliang.appeals.classifier import words
 from qiaoliang.appeals.models import Appeal, AppealEvent, ExtensionRequest
 from qiaoliang.core.permissions import CHANGE, VIEW
 from qiaoliang.orgs.selectors import get_scope
@@ -158,3 +159,44 @@ def league(user: Any, start: datetime.date | None = None, end: datetime.date | N
         row["rating"] = round(total / count, 2) if count else None
     return sorted(rows, key=lambda r: (-(r["answer_rate"] or 0), -(r["on_time_rate"] or 0),
                                        -(r["satisfaction_rate"] or 0), r["department__name"]))  # fmt: skip
+
+
+SIMILAR_CANDIDATES = 300
+
+
+def _grams(text: str) -> set[str]:
+    compact = "".join(text.split())
+    return {compact[i : i + 2] for i in range(len(compact) - 1)}
+
+
+def similar_appeals(user: Any, title: str, description: str = "", *, limit: int = 5,
+                    exclude: int | None = None) -> list[tuple[Appeal, float]]:  # fmt: skip
+    """Open appeals the user sees that look like the one being typed (possible duplicates, to merge).
+
+    Candidates: appeals whose title holds one of the typed title's longest words (newest first, bounded); ranked by
+    the overlap of character pairs of title and description (Jaccard)."""
+    title = (title or "").strip()[:120]
+    if len(title) < 4:
+        return []
+    terms = sorted({w for w in words(title) if len(w) >= 2}, key=len, reverse=True)[:4]
+    if not terms:
+        return []
+    condition = Q()
+    for term in terms:
+        condition |= Q(title__contains=term)
+    candidates = (
+        Appeal.objects.for_user(user, VIEW)
+        .filter(condition, status__in=OPEN)
+        .exclude(pk=exclude or 0)
+        .select_related("enterprise")
+        .order_by("-created_at")[:SIMILAR_CANDIDATES]
+    )
+    typed = _grams(title + (description or "")[:300])
+    scored = []
+    for appeal in candidates:
+        other = _grams(appeal.title + appeal.description[:300])
+        score = len(typed & other) / len(typed | other) if typed and other else 0.0
+        if score >= 0.12:
+            scored.append((appeal, score))
+    scored.sort(key=lambda item: -item[1])
+    return scored[:limit]

@@ -143,6 +143,7 @@ def submit_appeal(
     source: str = Appeal.Source.ONLINE,
     attachments: Sequence[UploadedFile] = (),
     visit: Any = None,
+    notify: bool = True,
 ) -> Appeal:
     """Receive an appeal: from the enterprise's contact online, or recorded by staff for it (a visit, a symposium,
     a hotline call). The routing is suggested from the text; the organisation's managers are told."""
@@ -199,6 +200,8 @@ def submit_appeal(
                                note=appeal.get_source_display())  # fmt: skip
     audit.record("appeals.appeal.submitted", actor=appeal.submitted_by, target=appeal,
                  organization_id=organization.pk, data={"source": source})  # fmt: skip
+    if not notify:  # a bulk import tells the managers once, with the count
+        return appeal
     _tell(managers_of(organization), appeal, "submitted",
           gettext_lazy("New appeal %(number)s from %(enterprise)s: %(title)s"),
           gettext_lazy("Accept it, ask for more information, or route it to a department."),

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qiaoliang.appeals import routing, selectors, services
+from qiaoliang.appeals import importers, routing, selectors, services
 from qiaoliang.appeals.forms import AppealForm, FilterForm, RecordForm
 from qiaoliang.appeals.models import Appeal, AppealAttachment, AppealCategory, ExtensionRequest, Visit
 from qiaoliang.appeals.permissions import ANSWER, RESPOND
@@ -117,6 +117,26 @@ def record(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def import_sheet(request: HttpRequest) -> HttpResponse:
+    """Staff import appeals from an xlsx sheet: every row checked, all written or none."""
+    user: Any = request.user
+    if not has_capability(user, "appeals.manage"):
+        raise PermissionDenied
+    result = None
+    if request.method == "POST" and request.FILES.get("file"):
+        upload: Any = request.FILES["file"]
+        result = importers.parse(upload, upload.name or "", user)
+        if not result.file_error and not result.errors:
+            importers.import_appeals(actor=user, parsed=result)
+            messages.success(request, _("%(count)d appeals were imported; they wait for acceptance.")
+                             % {"count": result.created})  # fmt: skip
+            return redirect(reverse("appeals:list") + "?status=submitted")
+    context = {"result": result, "headers": importers.HEADERS, "max_rows": importers.MAX_ROWS,
+               "errors": result.errors[:200] if result else []}  # fmt: skip
+    return render(request, "appeals/import.html", context)
+
+
+@login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The appeal: what was asked, the answer, the timeline, and the forms its reader may use."""
     user: Any = request.user
@@ -154,6 +174,16 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "merged": list(appeal.merged.all()) if manage else [],
     }
     return render(request, "appeals/detail.html", context)
+
+
+@login_required
+def similar(request: HttpRequest) -> HttpResponse:
+    """Possible duplicates of the appeal being typed (htmx, while the title is written)."""
+    user: Any = request.user
+    if not has_capability(user, "appeals.view"):
+        raise PermissionDenied
+    found = selectors.similar_appeals(user, request.GET.get("title", ""), request.GET.get("description", ""))
+    return render(request, "appeals/partials/similar.html", {"similar": found})
 
 
 def _version(request: HttpRequest) -> int | None:

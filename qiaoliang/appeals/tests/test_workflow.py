@@ -280,3 +280,14 @@ def test_the_api_follows_the_same_rules(client: Any, world: Any) -> None:
     client.force_login(world.provider)
     assert client.get(f"/api/v1/appeals/{pk}/").status_code == 404
     assert client.get("/api/v1/appeals/").json()["results"] == []
+
+
+def test_similar_open_appeals_are_suggested_while_typing(client: Any, world: Any) -> None:
+    first = submitted(world, title="银行抽贷导致流动资金断裂", description="今年一季度银行突然抽贷300万元。")
+    submitted(world, title="招聘高级工程师落户难", description="人才引进指标不足。")
+    found = selectors.similar_appeals(world.secretary, "银行抽贷，流动资金紧张", "银行突然抽贷")
+    assert [appeal.pk for appeal, _score in found] == [first.pk]
+    assert selectors.similar_appeals(world.provider, "银行抽贷，流动资金紧张") == []
+    client.force_login(world.contact)
+    page = client.get(reverse("appeals:similar"), {"title": "银行抽贷，流动资金紧张"})
+    assert page.status_code == 200 and first.number in page.content.decode()
