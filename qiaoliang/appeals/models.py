@@ -33,6 +33,10 @@ class AppealCategory(models.Model):
         return self.name
 
 
+STATISTICS_COLUMNS = ["organization", "enterprise", "department", "category", "status", "answered_at",
+                      "answered_on_time", "satisfaction", "solved", "deadline"]  # fmt: skip
+
+
 class Appeal(models.Model):
     """One appeal of one enterprise, from intake to closing."""
 
@@ -139,7 +143,9 @@ class Appeal(models.Model):
             models.Index(fields=["department", "status", "deadline"], name="appeals_dept_status_idx"),
             models.Index(fields=["status", "deadline"], name="appeals_status_deadline_idx"),
             models.Index(fields=["category", "-created_at"], name="appeals_category_idx"),
-            models.Index(fields=["-created_at"], name="appeals_created_idx"),
+            # The statistics scan a period: on PostgreSQL an index-only scan of this index, the counted columns
+            # included (SQLite ignores `include`).
+            models.Index(fields=["-created_at"], include=STATISTICS_COLUMNS, name="appeals_created_idx"),
         ]
 
     def __str__(self) -> str:
