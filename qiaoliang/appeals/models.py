@@ -33,8 +33,8 @@ class AppealCategory(models.Model):
         return self.name
 
 
-STATISTICS_COLUMNS = ["organization", "enterprise", "department", "category", "status", "answered_at",
-                      "answered_on_time", "satisfaction", "solved", "deadline"]  # fmt: skip
+STATISTICS_COLUMNS = ["id", "organization", "enterprise", "department", "category", "status", "answered_at",
+                      "answered_on_time", "satisfaction", "solved", "deadline", "rating"]  # fmt: skip
 
 
 class Appeal(models.Model):

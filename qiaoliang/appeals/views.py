@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -27,6 +26,7 @@ from qiaoliang.core.errors import redirect_on_error
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.files import serve_private_file
 from qiaoliang.core.forms import call_service
+from qiaoliang.core.htmx import CappedPaginator
 from qiaoliang.core.permissions import CHANGE, VIEW, get_for_user, has_capability
 from qiaoliang.orgs.models import Department, Enterprise
 from qiaoliang.orgs.selectors import get_scope
@@ -46,10 +46,11 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
     if not has_capability(user, "appeals.view"):
         raise PermissionDenied
     data = request.GET.copy()
-    if "mine" not in data and not any(data.get(k) for k in ("status", "q", "overdue", "department", "category")):
-        data["mine"] = "todo"
+    if not any(key in data for key in ("mine", "status", "q", "overdue", "department", "category")):
+        data["mine"] = "todo"  # the first visit: what waits for the user; the "All" tab sends status=
     filters = selectors.AppealFilters.from_mapping(data)
-    page = Paginator(selectors.appeal_list(user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    # A search over a million appeals is not counted to the end: "1,000+" and pages up to the cap.
+    page = CappedPaginator(selectors.appeal_list(user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "filters": filters,
