@@ -54,11 +54,12 @@ messages: install ## refresh the zh-hans catalogue after changing strings
 	if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
 
 BENCH ?= all
-bench: install var ## benchmarks (BENCH=directory|events|scheduler|matching|all); tables printed and written to bench/results/
+bench: install var ## benchmarks (BENCH=directory|events|scheduler|matching|appeals|all); tables printed and written to bench/results/
 	case "$(BENCH)" in all|directory) $(PY) bench/run.py $(BENCH_ARGS);; esac
 	case "$(BENCH)" in all|events) $(PY) bench/bench_events.py $(BENCH_ARGS);; esac
 	case "$(BENCH)" in all|scheduler) $(PY) bench/bench_scheduler.py $(BENCH_ARGS);; esac
 	case "$(BENCH)" in all|matching) $(PY) bench/bench_matching.py --quick $(BENCH_ARGS);; esac
+	case "$(BENCH)" in all|appeals) $(PY) bench/bench_appeals.py $(BENCH_ARGS);; esac
 
 clean:
 	rm -rf $(VENV) var
