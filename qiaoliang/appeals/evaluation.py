@@ -51,6 +51,8 @@ class Evaluation:
     confusion: list[list[int]] = field(default_factory=list)
     log_loss: float = 0.0
     confidence: list[tuple[float, float, float]] = field(default_factory=list)  # threshold, coverage, accuracy
+    mean_confidence: float = 0.0
+    pooled_accuracy: float = 0.0
     fit_seconds: float = 0.0  # mean per fold
     predict_ms_per_row: float = 0.0
 
@@ -152,6 +154,8 @@ def cross_validate(
     evaluation.confusion = confusion.tolist()
     evaluation.log_loss = float(np.mean(log_losses))
     confidence_array, correct_array = np.array(confidences), np.array(correct, dtype=bool)
+    evaluation.mean_confidence = float(np.mean(confidence_array))
+    evaluation.pooled_accuracy = float(np.mean(correct_array))
     for threshold in CONFIDENCE_THRESHOLDS:
         chosen = confidence_array >= threshold
         coverage = float(np.mean(chosen))
@@ -190,7 +194,12 @@ def render_markdown(evaluation: Evaluation, *, title: str, source: str, command:
         lines.append(
             f"| {scores.label} | {scores.support} | {scores.precision:.3f} | {scores.recall:.3f} | {scores.f1:.3f} |"
         )
-    lines += ["", "Confidence (all out-of-fold predictions of all seeds):", ""]
+    lines += [
+        "",
+        f"Confidence (all out-of-fold predictions of all seeds): mean {evaluation.mean_confidence:.3f} for an "
+        f"accuracy of {evaluation.pooled_accuracy:.3f}.",
+        "",
+    ]
     lines += ["| confidence ≥ | share of rows | accuracy of those |", "| ---: | ---: | ---: |"]
     for threshold, coverage, accuracy in evaluation.confidence:
         lines.append(f"| {threshold:.1f} | {coverage:.3f} | {accuracy:.3f} |")
@@ -232,6 +241,7 @@ def render_table(evaluation: Evaluation) -> str:
         padding = " " * (width - _display_width(s.label))
         lines.append(f"{s.label}{padding}  {s.support:>5}  {s.precision:>6.3f}  {s.recall:>6.3f}  {s.f1:>6.3f}")
     lines.append("")
+    lines.append(f"mean confidence {evaluation.mean_confidence:.3f}, accuracy {evaluation.pooled_accuracy:.3f}")
     for threshold, coverage, accuracy in evaluation.confidence:
         lines.append(f"confidence >= {threshold:.1f}: {coverage:.1%} of rows, accuracy {accuracy:.3f}")
     lines.append(

@@ -46,12 +46,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         if model.text_columns and len(text_columns) != len(model.text_columns):
             self.stderr.write(
-                _("The model was trained on %(trained)d text columns (%(names)s); %(given)d are given.")
-                % {
-                    "trained": len(model.text_columns),
-                    "names": ", ".join(model.text_columns),
-                    "given": len(text_columns),
-                }
+                _("The model was trained on the text columns %(trained)s; the columns given are %(given)s.")
+                % {"trained": ", ".join(model.text_columns), "given": ", ".join(text_columns)}
             )
         if table.truncated_cells:
             self.stderr.write(textfiles.truncation_note(table.truncated_cells))

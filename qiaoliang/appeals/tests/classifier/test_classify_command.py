@@ -213,3 +213,10 @@ def test_the_label_column_cannot_be_a_text_column(tmp_path: Path, training_file:
     with pytest.raises(CommandError, match="cannot also be a text column"):
         run("train_appeal_classifier", str(training_file), "--text-columns", "留言主题,一级分类",
             "--label-column", "一级分类", "--out", str(tmp_path / "m.npz"))  # fmt: skip
+
+
+def test_a_different_number_of_text_columns_is_noted_on_stderr(tmp_path: Path, model_path: Path, run: Run) -> None:
+    path = write_csv(tmp_path / "new.csv", NEW_MESSAGES[:1])
+    out, err = run("classify_appeals", str(path), "--model", str(model_path), "--text-columns", "留言详情", "--json")
+    assert "The model was trained on the text columns 留言主题, 留言详情; the columns given are 留言详情." in err
+    assert [json.loads(line)["row"] for line in out.splitlines()] == [1]

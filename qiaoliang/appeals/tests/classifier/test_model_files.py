@@ -130,3 +130,16 @@ def test_stratified_folds_spread_each_label_evenly() -> None:
 def test_text_is_normalised_before_features() -> None:
     assert classifier.normalize_cell("  ＡＢＣ１２３  學校\n\t收費 ", max_chars=100) == "abc0 学校 收费"
     assert classifier.char_ngrams("公交，车", 1, 2) == ["公", "交", "公交", "车"]
+
+
+def test_sparse_rows_take_and_dot_handle_empty_rows() -> None:
+    rows = classifier.SparseRows(
+        indptr=np.array([0, 2, 2, 3]), indices=np.array([0, 2, 1]), data=np.array([1.0, 2.0, 3.0], dtype=np.float32),
+        n_columns=3,
+    )  # fmt: skip
+    taken = rows.take(np.array([2, 1, 0]))
+    assert taken.indptr.tolist() == [0, 1, 1, 3]
+    assert taken.indices.tolist() == [1, 0, 2]
+    weights = np.array([[1.0, 10.0, 100.0]])
+    assert rows.dot(weights).ravel().tolist() == [201.0, 0.0, 30.0]
+    assert taken.dot(weights).ravel().tolist() == [30.0, 0.0, 201.0]
