@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from qiaoliang.appeals.models import Appeal, AppealEvent
 from qiaoliang.appeals.services import MAX_WORKING_DAYS
+from qiaoliang.core.serializers import OptionalChoiceField
 
 
 class AppealEventSerializer(serializers.ModelSerializer):
@@ -25,6 +26,7 @@ class AppealSerializer(serializers.ModelSerializer):
     organization = serializers.CharField(source="organization.name", read_only=True)
     department = serializers.CharField(source="department.name", read_only=True, allow_null=True, default=None)
     category = serializers.CharField(source="category.code", read_only=True, allow_null=True, default=None)
+    satisfaction = OptionalChoiceField(choices=Appeal.Satisfaction.choices)  # null until the enterprise answers
 
     class Meta:
         model = Appeal

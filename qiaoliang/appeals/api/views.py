@@ -62,7 +62,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         return Response(serializers.AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary=_lazy("The appeal's timeline"), responses=serializers.AppealEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request: Request, pk: int) -> Response:
         appeal = self.fetch(pk)
         internal = Appeal.objects.for_user(self.user, CHANGE).filter(pk=appeal.pk).exists()
