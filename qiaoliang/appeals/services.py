@@ -32,7 +32,7 @@ from qiaoliang.appeals.permissions import ANSWER, RESPOND
 from qiaoliang.core import audit, notifications, uploads, workdays
 from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
-from qiaoliang.core.permissions import CHANGE, VIEW, require
+from qiaoliang.core.permissions import CHANGE, require
 from qiaoliang.core.transitions import Transitions
 from qiaoliang.orgs.models import Department, Enterprise, Organization
 from qiaoliang.orgs.selectors import contacts_of, get_scope, liaisons_of, managers_of, reviewing_organization
@@ -562,11 +562,6 @@ def remind_and_escalate(today: datetime.date | None = None) -> dict[str, int]:
                   deadline=appeal.deadline.isoformat() if appeal.deadline else "")  # fmt: skip
             counts["reminded"] += 1
     return counts
-
-
-def may(user: Any, action: str, appeal: Appeal) -> bool:
-    """Tell whether the user may do an action on the appeal (templates and views)."""
-    return Appeal.objects.for_user(user, action).filter(pk=appeal.pk).exists() if action != VIEW else True
 
 
 __all__ = [

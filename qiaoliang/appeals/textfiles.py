@@ -13,6 +13,7 @@ not refused.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import unicodedata
@@ -139,6 +140,17 @@ def _find_columns(header: list[str], wanted: list[str]) -> list[int]:
     return [cleaned.index(name) for name in wanted]
 
 
+@contextlib.contextmanager
+def _field_size_limit(limit: int) -> Iterator[None]:
+    """Raise the csv module's process-wide field limit while this file is read, then put the previous one back
+    (core.sheets keeps the imports' limit low; a lasting change here would loosen it for the rest of the process)."""
+    previous = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def read_table(
     path: Path | str,
     *,
@@ -158,8 +170,7 @@ def read_table(
     texts: list[list[str]] = []
     labels: list[str] = []
     truncated = 0
-    csv.field_size_limit(MAX_FILE_BYTES)
-    with path.open("r", encoding=encoding, newline="") as handle:
+    with _field_size_limit(MAX_FILE_BYTES), path.open("r", encoding=encoding, newline="") as handle:
         lines = _bounded_lines(handle)
         first = next(lines, "")
         if not first.strip():

@@ -172,7 +172,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": timezone.localdate(),
         "days_left": days_left,
         "days_late": -days_left if days_left is not None and days_left < 0 else 0,
-        "merged": list(appeal.merged.all()) if manage else [],
+        "merged": list(appeal.merged.select_related("enterprise")) if manage else [],
     }
     return render(request, "appeals/detail.html", context)
 

@@ -104,11 +104,10 @@ class BootstrapForm(forms.Form):
 
 class CodeFieldsMixin:
     """Turn industry and region inputs into the reference rows, with clear errors: codes of any level and revision,
-    names and common words, as the importers read them (core.industries, core.regions). A form that knows the
-    enterprise sets `region_context` (its USCC's registration code) so that a bare 西湖区 is read in its city."""
+    names and common words, as the importers read them (core.industries, core.regions). A form with a `uscc` or
+    `enterprise` field reads a bare 西湖区 in the city of the USCC's registration code."""
 
     cleaned_data: dict[str, Any]
-    region_context: tuple[str, ...] = ()
 
     def clean_industry_code(self) -> Industry | None:
         match = industries.resolver().resolve(self.cleaned_data.get("industry_code") or "")
@@ -117,10 +116,10 @@ class CodeFieldsMixin:
         return Industry.objects.get(code=match.code) if match.code else None
 
     def _region_context(self) -> tuple[str, ...]:
-        """The codes a bare name is read in: the USCC's registration code when the form has one, then the form's."""
+        """The codes a bare name is read in: the USCC's registration code when the form has one."""
         uscc = self.cleaned_data.get("uscc") or getattr(self.cleaned_data.get("enterprise"), "uscc", "")
         own = (str(uscc)[2:8],) if uscc and len(str(uscc)) == 18 else ()
-        return (*own, *self.region_context)
+        return own
 
     def clean_region_code(self) -> Region | None:
         region, error = regions.region_field_error(self.cleaned_data.get("region_code") or "", self._region_context())
