@@ -43,8 +43,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from qiaoliang.appeals import classifier, textfiles  # noqa: E402
-from qiaoliang.appeals.classifier import ClassifierConfig  # noqa: E402
+from qiaoliang.appeals import textfiles  # noqa: E402
+from qiaoliang.core import textclassifier as classifier  # noqa: E402
+from qiaoliang.core.textclassifier import ClassifierConfig  # noqa: E402
 
 DEV = Path("/work/shared/data/tipdm2020c-gov-messages/attachment2_labeled_messages_dev.csv")
 TEXT_COLUMNS = ["留言主题", "留言详情"]

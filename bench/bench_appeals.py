@@ -16,7 +16,7 @@ time per appeal and the clustering of 10,000 appeals.
    (bounded by count and time), p50 / p95 / max and queries per request (`CaptureQueriesContext`), next to
    `/healthz` (one `SELECT 1` through the whole middleware stack) timed at the start and the end. For every page
    over the 1 s target the slowest queries are explained (`EXPLAIN (ANALYZE, BUFFERS)`).
-3. The classifier (`appeals.classifier.fit` on the labelled TipDM messages, 留言主题 + 留言详情 → 一级分类): ms per
+3. The classifier (`core.textclassifier.fit` on the labelled TipDM messages, 留言主题 + 留言详情 → 一级分类): ms per
    appeal for 1 and for 1,000 documents, and `manage.py classify_appeals` on 10,000 rows.
 4. Clustering (`appeals.clustering.cluster`) of 10,000 messages (attachments 3 and 4, topped up by repeating them).
 
@@ -758,7 +758,8 @@ def machine_learning(payload: dict[str, Any]) -> dict[str, Any]:
     import django
 
     django.setup()
-    from qiaoliang.appeals import classifier, clustering, textfiles
+    from qiaoliang.appeals import clustering, textfiles
+    from qiaoliang.core import textclassifier as classifier
 
     out: dict[str, Any] = {}
     training = DATA / "attachment2_labeled_messages_dev.csv"

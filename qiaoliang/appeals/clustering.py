@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qiaoliang.appeals.classifier import normalize_cell, words
+from qiaoliang.core.textclassifier import normalize_cell, words
 
 MAX_APPEALS = 20_000
 MAX_TERMS = 5_000

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qiaoliang.appeals import classifier
-from qiaoliang.appeals.classifier import ClassifierConfig
+from qiaoliang.core import textclassifier as classifier
+from qiaoliang.core.textclassifier import ClassifierConfig
 
 CONFIDENCE_THRESHOLDS = (0.5, 0.7, 0.9)
 

@@ -1,7 +1,7 @@
 """Routing suggestions: the category and the liaison department an appeal's text suggests, learned from the
 routings staff confirmed (and the shipped demo routings on a new installation).
 
-Two classifiers (`appeals.classifier`, the same engine as `train_appeal_classifier`) are trained by the background
+Two classifiers (`core.textclassifier`, the same engine as `train_appeal_classifier`) are trained by the background
 task `appeals.retrain` — after every `RETRAIN_EVERY` confirmed routings, or by `manage.py train_routing_models` —
 and stored as `RoutingModel` rows. Each app server loads the newest one once and keeps it until a newer appears.
 Staff always confirm or change the suggestion; `suggested_*` on the appeal keeps it, to measure it.
@@ -18,8 +18,8 @@ from typing import Any
 
 from django.db import transaction
 
-from qiaoliang.appeals import classifier
 from qiaoliang.appeals.models import Appeal, AppealCategory, RoutingModel
+from qiaoliang.core import textclassifier as classifier
 from qiaoliang.orgs.models import Department
 
 DEMO_ROUTINGS = Path(__file__).resolve().parent / "data" / "demo_appeals.csv"

@@ -10,9 +10,9 @@ from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from qiaoliang.appeals.classifier import words
 from qiaoliang.appeals.models import Appeal, AppealCategory, AppealEvent, ExtensionRequest
 from qiaoliang.core.permissions import CHANGE, VIEW
+from qiaoliang.core.textclassifier import words
 from qiaoliang.orgs.models import Department, Enterprise
 from qiaoliang.orgs.selectors import get_scope, search_enterprises
 

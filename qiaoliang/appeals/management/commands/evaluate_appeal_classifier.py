@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from qiaoliang.appeals import classifier, evaluation, textfiles
+from qiaoliang.appeals import evaluation, textfiles
+from qiaoliang.core import textclassifier as classifier
 
 
 class Command(BaseCommand):

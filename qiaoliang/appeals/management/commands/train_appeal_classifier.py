@@ -9,7 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from qiaoliang.appeals import classifier, textfiles
+from qiaoliang.appeals import textfiles
+from qiaoliang.core import textclassifier as classifier
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError
 from django.utils import translation
 
-from qiaoliang.appeals import classifier
+from qiaoliang.core import textclassifier as classifier
 
 from .conftest import write_csv
 

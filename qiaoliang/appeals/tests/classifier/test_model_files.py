@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from django.utils import translation
 
-from qiaoliang.appeals import classifier
-from qiaoliang.appeals.classifier import ModelFileError
+from qiaoliang.core import textclassifier as classifier
+from qiaoliang.core.textclassifier import ModelFileError
 
 from .conftest import SCHOOL, TRAFFIC
 

@@ -1,4 +1,8 @@
-"""Classify appeals (诉求) by text: TF-IDF over Chinese characters and words, then Complement Naive Bayes.
+"""Classify short Chinese texts by label: TF-IDF over Chinese characters and words, then Complement Naive Bayes.
+
+One engine for every app that sorts texts into labels: appeals (诉求) by category and department
+(`appeals.routing`, `train_appeal_classifier`), policy clauses (惠企政策条款) by type (`policies.clauses`).
+A document is a list of text cells (a subject line and a body, or a clause and its context).
 
 Pipeline (docs/appeals-classifier.md gives the method, the evaluation and the choices behind it):
 
@@ -49,6 +53,8 @@ from django.utils.translation import gettext as _
 
 from qiaoliang.core.text import to_simplified
 
+# The format name is written into every model file and checked on reading: models already stored in databases
+# (appeals.RoutingModel) and on disk carry this name, so it stays although the module moved to core.
 FORMAT_NAME = "qiaoliang.appeals.classifier"
 FORMAT_VERSION = 1
 MAX_MODEL_BYTES = 512 * 1024 * 1024
@@ -385,7 +391,7 @@ def stratified_folds(codes: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 
 @dataclass
-class AppealClassifier:
+class TextClassifier:
     """A fitted classifier: feature blocks, one weight row per label, and what it was trained on."""
 
     featurizer: Featurizer
@@ -421,6 +427,9 @@ class AppealClassifier:
         proba = self.predict_proba(documents)
         best = proba.argmax(axis=1)
         return [(self.labels[int(i)], float(proba[row, i])) for row, i in enumerate(best)]
+
+
+AppealClassifier = TextClassifier  # the name the appeals app knows the model by
 
 
 def _out_of_fold_scores(
@@ -459,7 +468,7 @@ def fit(
     *,
     text_columns: Sequence[str] = (),
     training: dict[str, Any] | None = None,
-) -> AppealClassifier:
+) -> TextClassifier:
     """Train a classifier on documents (lists of text cells) and their labels (at least two distinct)."""
     config = config or ClassifierConfig()
     return fit_analyzed(analyze(documents, config), labels, config, text_columns=text_columns, training=training)
@@ -472,7 +481,7 @@ def fit_analyzed(
     *,
     text_columns: Sequence[str] = (),
     training: dict[str, Any] | None = None,
-) -> AppealClassifier:
+) -> TextClassifier:
     """Train a classifier on documents analysed with the same config (see `fit`)."""
     if len(analyzed) != len(labels):
         raise ValueError("documents and labels differ in length")
@@ -492,7 +501,7 @@ def fit_analyzed(
     # text goes to the most frequent label, with a confidence near 1 / number of labels).
     prior = np.bincount(codes, minlength=len(label_set)) / len(codes)
     intercept = 1e-6 * np.log(prior)
-    return AppealClassifier(
+    return TextClassifier(
         featurizer=featurizer,
         labels=label_set,
         weights=weights.astype(np.float32),
@@ -515,7 +524,7 @@ def _checksum(arrays: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def save(classifier: AppealClassifier, path: Path | str) -> None:
+def save(classifier: TextClassifier, path: Path | str) -> None:
     """Write the model to path atomically (a temporary file in the same folder, then a rename)."""
     path = Path(path)
     blocks = classifier.featurizer.blocks
@@ -552,6 +561,7 @@ def save(classifier: AppealClassifier, path: Path | str) -> None:
 
 
 def _refuse(path: Path) -> ModelFileError:
+    # The message keeps its original wording: it is a translated msgid and the appeals commands show it.
     return ModelFileError(_("Not an appeal classifier model file: %(path)s") % {"path": path})
 
 
@@ -577,7 +587,7 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load(path: Path | str) -> AppealClassifier:
+def load(path: Path | str) -> TextClassifier:
     """Read a model written by `save`; raise ModelFileError for any other file or a changed one."""
     path = Path(path)
     arrays = _read_arrays(path)
@@ -625,7 +635,7 @@ def load(path: Path | str) -> AppealClassifier:
         if isinstance(error, ModelFileError):
             raise
         raise _refuse(path) from error
-    return AppealClassifier(
+    return TextClassifier(
         featurizer=featurizer,
         labels=labels,
         weights=weights.astype(np.float32),
