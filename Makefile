@@ -29,6 +29,7 @@ demo: install var ## set up, migrate, load demo data and serve http://127.0.0.1:
 	$(PY) manage.py seed_exchange_activity
 	$(PY) manage.py seed_events
 	$(PY) manage.py seed_appeals
+	$(PY) manage.py seed_policies
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install var ## the whole suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL)
@@ -54,12 +55,13 @@ messages: install ## refresh the zh-hans catalogue after changing strings
 	if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
 
 BENCH ?= all
-bench: install var ## benchmarks (BENCH=directory|events|scheduler|matching|appeals|all); tables printed and written to bench/results/
+bench: install var ## benchmarks (BENCH=directory|events|scheduler|matching|appeals|policies|all); tables printed and written to bench/results/
 	case "$(BENCH)" in all|directory) $(PY) bench/run.py $(BENCH_ARGS);; esac
 	case "$(BENCH)" in all|events) $(PY) bench/bench_events.py $(BENCH_ARGS);; esac
 	case "$(BENCH)" in all|scheduler) $(PY) bench/bench_scheduler.py $(BENCH_ARGS);; esac
 	case "$(BENCH)" in all|matching) $(PY) bench/bench_matching.py --quick $(BENCH_ARGS);; esac
 	case "$(BENCH)" in all|appeals) $(PY) bench/bench_appeals.py $(BENCH_ARGS);; esac
+	case "$(BENCH)" in all|policies) $(PY) bench/bench_policies.py $(BENCH_ARGS);; esac
 
 clean:
 	rm -rf $(VENV) var

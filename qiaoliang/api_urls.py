@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("qiaoliang.exchange.api.urls")),
     path("", include("qiaoliang.events.api.urls")),
     path("", include("qiaoliang.appeals.api.urls")),
+    path("", include("qiaoliang.policies.api.urls")),
 ]

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "qiaoliang.exchange",
     "qiaoliang.events",
     "qiaoliang.appeals",
+    "qiaoliang.policies",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -298,6 +299,8 @@ SPECTACULAR_SETTINGS = {
         "MatchMoveEnum": "qiaoliang.exchange.api.serializers.MATCH_MOVES",
         "MembershipStatusEnum": "qiaoliang.orgs.models.Membership.Status",
         "EventKindEnum": "qiaoliang.events.models.Kind",
+        "PolicyLevelEnum": "qiaoliang.policies.models.Policy.Level",
+        "MemberLevelEnum": "qiaoliang.orgs.models.Membership.Level",
     },
 }
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("exchange/", include("qiaoliang.exchange.urls")),
     path("events/", include("qiaoliang.events.urls")),
     path("appeals/", include("qiaoliang.appeals.urls")),
+    path("policies/", include("qiaoliang.policies.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("qiaoliang.api_urls")),

@@ -1,0 +1,86 @@
+"""API shapes of policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from qiaoliang.policies.models import Policy, PolicyQuestion, SupportItem
+
+
+class SupportItemSerializer(serializers.ModelSerializer):
+    rule = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SupportItem
+        fields = ["id", "policy", "name", "benefit", "max_amount", "how_to_apply", "window_opens", "window_closes",
+                  "delivery", "rule"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_rule(self, item: SupportItem) -> dict[str, Any] | None:
+        rules = getattr(item, "active_rules", None)
+        rule = rules[0] if rules else None
+        return {"version": rule.version, "expression": rule.expression} if rule else None
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    organization = serializers.CharField(source="organization.name", read_only=True)
+
+    class Meta:
+        model = Policy
+        fields = ["id", "title", "issuer", "document_number", "level", "issued_on", "effective_from", "expires_on",
+                  "source_url", "summary", "status", "published_at", "organization"]  # fmt: skip
+        read_only_fields = fields
+
+
+class PolicyCreateSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    title = serializers.CharField(max_length=200)
+    issuer = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    document_number = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    level = serializers.ChoiceField(choices=Policy.Level.choices, default=Policy.Level.MUNICIPAL)
+    issued_on = serializers.DateField(required=False, allow_null=True, default=None)
+    effective_from = serializers.DateField(required=False, allow_null=True, default=None)
+    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+    source_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    summary = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    full_text = serializers.CharField(max_length=200_000, required=False, allow_blank=True, default="")
+
+
+class PolicyConditionResultSerializer(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]  # the condition's text, not a field label
+    state = serializers.ChoiceField(choices=[("met", "met"), ("not_met", "not_met"), ("unknown", "unknown")])
+    actual = serializers.CharField()
+    missing = serializers.CharField()
+    clause = serializers.IntegerField(allow_null=True)
+
+
+class PolicyDecisionSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    item_name = serializers.CharField()
+    policy = serializers.IntegerField()
+    decision = serializers.ChoiceField(choices=[("eligible", "eligible"), ("ineligible", "ineligible"),
+                                                ("needs_data", "needs_data")])  # fmt: skip
+    provisional = serializers.BooleanField()
+    missing = serializers.ListField(child=serializers.CharField())
+    near_miss = serializers.ListField(child=serializers.CharField())
+    conditions = PolicyConditionResultSerializer(many=True)
+
+
+class PolicyQuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PolicyQuestion
+        fields = ["id", "policy", "question", "complexity", "status", "deadline", "answer", "answered_at",
+                  "answered_on_time", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class PolicyAskSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=2000)
+    complexity = serializers.ChoiceField(choices=PolicyQuestion.Complexity.choices, default="simple")
+
+
+class PolicyAnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=5000)
+    in_faq = serializers.BooleanField(default=True)

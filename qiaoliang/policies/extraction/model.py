@@ -1,0 +1,398 @@
+"""The condition extractor: tag spans, decide their leading verbs, expand enumerations, classify each field.
+
+1. A character tagger (`tagger`, averaged structured perceptron over `features`) marks the core of each field:
+   quantities (5000万元) and other fields (国家高新技术企业), without the verbs in front of them (获得, 新认定为),
+   which annotators include in some policies and leave out in others.
+2. Whether to write a verb in front of a core span is decided by how often the training fields included that
+   verb (获得 mostly yes, 被认定为 no).
+3. A quantity span is cut to its number and unit; an open quote or bracket is closed and a fully quoted field
+   loses its quotes; a span that enumerates (国家级、省级企业技术中心) becomes one field per member (`expansion`).
+4. Each field gets an entry type, a variable and a relation (`attributes`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qiaoliang.policies.extraction import data, expansion, features
+from qiaoliang.policies.extraction import tagger as tagging
+from qiaoliang.policies.extraction.attributes import AttributeModel, fit_attributes
+
+TAGS = ("O", "B-N", "I-N", "B-T", "I-T")
+_QUANTITY_START_RE = re.compile(r"^\d")
+_PAIRS = (("“", "”"), ("（", "）"), ("(", ")"), ("《", "》"), ("「", "」"))
+_QUANTITY_RE = re.compile(
+    r"\d+(?:\.\d+)?(?:[-—–~～至到]\d+(?:\.\d+)?)?(?:万亿|千万|百万|万|亿|千)?"
+    r"(?:元|美元|欧元|港元|股|人|名|户|家|个|项|件|平方米|亩|吨|台|套|年|个月|月|天|%|％|‰|倍)?(?:/亩|/平方米)?"
+)
+_DECODE_BATCH = 64
+_TRAILING_NOISE = "，,。；;：:、 \u3000"
+
+
+@dataclass(frozen=True)
+class ProposedCondition:
+    """One eligibility condition proposed for a sentence.
+
+    ``start`` and ``end`` are the character offsets of ``field`` in the sentence when it is written there as
+    is (None for a member of an enumeration, 国家级企业技术中心 of 国家级、省级企业技术中心). ``confidence`` is
+    between 0 and 1: how sure the tagger is of the span, times how sure the classifier is of the entry type.
+    """
+
+    entry_type: str
+    var: str
+    relation: str
+    field: str
+    start: int | None = None
+    end: int | None = None
+    confidence: float = 0.0
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the four annotated columns."""
+        return {"entry_type": self.entry_type, "var": self.var, "relation": self.relation, "field": self.field}
+
+
+@dataclass(frozen=True)
+class ExtractorConfig:
+    """The choices of the extractor; the defaults are the shipped configuration."""
+
+    epochs: int = 8
+    batch_size: int = 4
+    min_count: int = 1
+    seed: int = 0
+    use_lexicon: bool = False
+    core_spans: bool = True
+    expand: bool = True
+    word_boundaries: bool = True  # spans begin and end where rjieba words do
+    span_bias: float = 0.25  # added to the B-/I- emission scores, in units of the typical score spread
+    min_confidence: float = 0.0
+    temperature: float = 1.0  # of the span marginals, in units of the typical score spread
+
+    def replace(self, **changes: Any) -> ExtractorConfig:
+        """Return a copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+# --- training data --------------------------------------------------------------------------------------------
+
+
+def repair_attachments(sentences: list[data.Sentence]) -> list[data.Sentence]:
+    """Move an entry to a neighbouring sentence of the same policy when only that one holds its field.
+
+    A few policies have their entries one sentence off; taught as they are, the tagger would learn that a
+    sentence without the field is a condition. The evaluation always uses the entries as annotated.
+    """
+    repaired = [dataclasses.replace(sentence, entries=list(sentence.entries)) for sentence in sentences]
+    for i, sentence in enumerate(sentences):
+        for entry in sentence.entries:
+            spans, _literal = data.align(entry.field, sentence.text)
+            if spans:
+                continue
+            for offset in (-1, 1, -2, 2):
+                j = i + offset
+                if 0 <= j < len(sentences) and sentences[j].uid == sentence.uid and entry.field in sentences[j].text:
+                    repaired[i].entries.remove(entry)
+                    if entry not in repaired[j].entries:
+                        repaired[j].entries.append(entry)
+                    break
+    return repaired
+
+
+def gold_tags(sentence: data.Sentence, *, core: bool) -> list[int]:
+    """Return the tag number of each character of a training sentence."""
+    tags = [0] * len(sentence.text)
+    spans = data.core_spans(sentence) if core else data.gold_spans(sentence)
+    for start, end in spans:
+        kind = "N" if _QUANTITY_START_RE.match(sentence.text[start:end]) else "T"
+        tags[start] = TAGS.index("B-" + kind)
+        for k in range(start + 1, end):
+            tags[k] = TAGS.index("I-" + kind)
+    return tags
+
+
+def prefix_key(prefix: str) -> str:
+    """Return the verb a prefix is counted under: its last verb (获得 of 首次获得), or the prefix itself."""
+    match = re.search(data.VERB + r"(?:为|的)?$", prefix)
+    return match.group(0) if match else prefix
+
+
+def prefix_statistics(sentences: Iterable[data.Sentence]) -> dict[str, list[int]]:
+    """Count, per prefix, per verb and overall ('*'), the training fields that include it and those that follow it."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for sentence in sentences:
+        for entry in sentence.entries:
+            spans, literal = data.align(entry.field, sentence.text)
+            if not literal:
+                continue
+            prefix, _rest = data.split_prefix(entry.field)
+            if prefix:
+                for key in {prefix, prefix_key(prefix), "*"}:
+                    counts[key][0] += 1
+                continue
+            before = data.prefix_before(sentence.text, spans[0][0])
+            if before:
+                for key in {before, prefix_key(before), "*"}:
+                    counts[key][1] += 1
+    return dict(counts)
+
+
+def attribute_examples(sentences: Iterable[data.Sentence]) -> list[tuple[str, int, int, str, str, str, str]]:
+    """Return the (text, start, end, field, entry_type, var, relation) of every aligned training entry."""
+    examples = []
+    for sentence in sentences:
+        for entry in sentence.entries:
+            spans, _literal = data.align(entry.field, sentence.text)
+            if spans:
+                start, end = spans[0]
+                examples.append((sentence.text, start, end, entry.field, entry.entry_type, entry.var, entry.relation))
+    return examples
+
+
+class Lexicon:
+    """The literal training fields, for the gazetteer feature (off in the shipped configuration)."""
+
+    def __init__(self, by_field: Mapping[str, set[str]]) -> None:
+        self.by_field = {name: set(uids) for name, uids in by_field.items()}
+        self.names = frozenset(self.by_field)
+        self.lengths = features.lexicon_lengths(self.names)
+
+    @classmethod
+    def fit(cls, sentences: Iterable[data.Sentence]) -> Lexicon:
+        """Collect the fields of two or more characters written literally in their sentence."""
+        by_field: dict[str, set[str]] = defaultdict(set)
+        for sentence in sentences:
+            for entry in sentence.entries:
+                if len(entry.field) >= 2 and entry.field in sentence.text:
+                    by_field[entry.field].add(sentence.uid)
+        return cls(by_field)
+
+    def marks(self, text: str, *, leave_out: str | None = None) -> list[str]:
+        """Return the gazetteer feature of each character; leave_out drops the fields seen only in that policy."""
+        if leave_out is None:
+            return features.lexicon_features(text, self.names, self.lengths)
+        names = frozenset(name for name, uids in self.by_field.items() if uids - {leave_out})
+        return features.lexicon_features(text, names, features.lexicon_lengths(names))
+
+
+def _with_lexicon(rows: list[list[str]], marks: list[str]) -> list[list[str]]:
+    return [[*row, mark] if mark else row for row, mark in zip(rows, marks, strict=False)]
+
+
+# --- the extractor --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Extractor:
+    """A trained condition extractor."""
+
+    config: ExtractorConfig
+    tagger: tagging.Tagger
+    attributes: AttributeModel
+    prefixes: dict[str, list[int]]
+    score_scale: float
+    lexicon: Lexicon | None = None
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def include_prefix(self, prefix: str) -> bool:
+        """Return whether fields written after these verbs include them, as most training fields did.
+
+        The counts of the whole prefix (首次获得) are used when it was seen three times or more, else those of its
+        last verb (获得), else those of all prefixes.
+        """
+        for key in (prefix, prefix_key(prefix), "*"):
+            included, excluded = self.prefixes.get(key, (0, 0))
+            if included + excluded >= (3 if key == prefix and key != prefix_key(prefix) else 1):
+                return included > excluded
+        return False
+
+    def _encode(self, text: str) -> tagging.EncodedSentence:
+        rows = features.sentence_features(text)
+        if self.lexicon is not None:
+            rows = _with_lexicon(rows, self.lexicon.marks(text))
+        return self.tagger.encode(rows, features.word_starts(text) if self.config.word_boundaries else None)
+
+    def spans(self, texts: Sequence[str]) -> list[list[tuple[int, int, str, float]]]:
+        """Return per text the tagged core spans as (start, end, kind, confidence)."""
+        result: list[list[tuple[int, int, str, float]]] = []
+        mask_t, mask_s = tagging.allowed_transitions(self.tagger.tags)
+        inside = tagging.inside_word_transitions(self.tagger.tags) if self.config.word_boundaries else None
+        bias = np.array([0.0 if tag == "O" else self.config.span_bias * self.score_scale for tag in self.tagger.tags])
+        temperature = max(1e-6, self.config.temperature * self.score_scale)
+        for low in range(0, len(texts), _DECODE_BATCH):
+            chunk = texts[low : low + _DECODE_BATCH]
+            encoded = [self._encode(text) for text in chunk]
+            starts = [sentence.starts for sentence in encoded]
+            emissions = [scores + bias for scores in self.tagger.emissions(encoded)]
+            paths = tagging.viterbi(
+                emissions, self.tagger.transition + mask_t, self.tagger.start + mask_s, starts, inside
+            )
+            for scores, path, marks in zip(emissions, paths, starts, strict=True):
+                found = _path_spans(path, self.tagger.tags)
+                if not found:
+                    result.append([])
+                    continue
+                marginals = tagging.forward_backward(
+                    scores / temperature,
+                    (self.tagger.transition + mask_t) / temperature,
+                    (self.tagger.start + mask_s) / temperature,
+                    marks,
+                    inside,
+                )
+                spans = []
+                for start, end, kind in found:
+                    chosen = [marginals[k, path[k]] for k in range(start, end)]
+                    confidence = float(np.mean(chosen)) if chosen else 0.0
+                    if confidence >= self.config.min_confidence:
+                        spans.append((start, end, kind, confidence))
+                result.append(spans)
+        return result
+
+    def fields(self, text: str, spans: Sequence[tuple[int, int, str, float]]) -> list[tuple[str, int, int, float]]:
+        """Return (field, span start, span end, confidence) for the tagged spans of a text."""
+        result: list[tuple[str, int, int, float]] = []
+        for start, end, kind, confidence in spans:
+            if kind == "N":  # a quantity is the number and its unit (not 在 before it nor 以上 after it)
+                quantity = _QUANTITY_RE.search(text, start, end)
+                if quantity is None:
+                    continue
+                start, end = quantity.start(), quantity.end()
+            elif self.config.core_spans:
+                prefix = data.prefix_before(text, start)
+                if prefix and self.include_prefix(prefix):
+                    start -= len(prefix)
+            start, end = balance_brackets(text, start, end)
+            value = text[start:end].strip(_TRAILING_NOISE)
+            if not value:
+                continue
+            members = expansion.expand(value) if self.config.expand else [value]
+            result.extend((member, start, end, confidence) for member in members)
+        return result
+
+    def extract_many(self, texts: Sequence[str]) -> list[list[ProposedCondition]]:
+        """Return the proposed conditions of each text, in order."""
+        texts = [str(text or "") for text in texts]
+        result = []
+        for text, spans in zip(texts, self.spans(texts), strict=True):
+            conditions: dict[str, ProposedCondition] = {}
+            for value, start, end, span_confidence in self.fields(text, spans):
+                if value in conditions:
+                    continue
+                entry_type, var, relation, type_confidence = self.attributes.predict(text, start, end, value)
+                offset = text.find(value, start, end)
+                conditions[value] = ProposedCondition(
+                    entry_type=entry_type,
+                    var=var,
+                    relation=relation,
+                    field=value,
+                    start=offset if offset != -1 else None,
+                    end=offset + len(value) if offset != -1 else None,
+                    confidence=round(span_confidence * type_confidence, 4),
+                )
+            result.append(list(conditions.values()))
+        return result
+
+    def extract(self, sentence: str) -> list[ProposedCondition]:
+        """Return the conditions a sentence states (an empty list when it states none)."""
+        return self.extract_many([sentence])[0]
+
+
+def balance_brackets(text: str, start: int, end: int) -> tuple[int, int]:
+    """Return the span widened to the quote or bracket it leaves open, or narrowed when it is all quoted.
+
+    浙江制造”品牌认证 → “浙江制造”品牌认证; “浙江出口名牌” → 浙江出口名牌 (annotators drop the quotes of a
+    field that is all quoted).
+    """
+    for opening, closing in _PAIRS:
+        value = text[start:end]
+        opened, closed = value.count(opening), value.count(closing)
+        if closed > opened and start > 0 and text[start - 1] == opening:
+            start -= 1
+        elif opened > closed and end < len(text) and text[end] == closing:
+            end += 1
+        value = text[start:end]
+        if (
+            len(value) > 2
+            and value.startswith(opening)
+            and value.endswith(closing)
+            and value.count(opening) == 1
+            and value.count(closing) == 1
+        ):
+            start, end = start + 1, end - 1
+    return start, end
+
+
+def _path_spans(path: Sequence[int], tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    spans = []
+    k = 0
+    while k < len(path):
+        tag = tags[path[k]]
+        if tag.startswith("B-"):
+            end = k + 1
+            while end < len(path) and tags[path[end]] == "I-" + tag[2:]:
+                end += 1
+            spans.append((k, end, tag[2:]))
+            k = end
+        else:
+            k += 1
+    return spans
+
+
+def _score_scale(model: tagging.Tagger, encoded: Sequence[tagging.EncodedSentence]) -> float:
+    """Return the typical spread of emission scores (the median gap between a character's best two tags)."""
+    sample = [sentence for sentence in encoded[:: max(1, len(encoded) // 400)] if sentence.length]
+    if not sample:
+        return 1.0
+    scores = np.concatenate(model.emissions(sample))
+    top = np.sort(scores, axis=1)
+    gap = float(np.median(top[:, -1] - top[:, -2]))
+    return gap if gap > 0 else 1.0
+
+
+def train_sentences(
+    sentences: list[data.Sentence],
+    config: ExtractorConfig | None = None,
+    *,
+    feature_cache: Mapping[str, list[list[str]]] | None = None,
+    training: dict[str, Any] | None = None,
+) -> Extractor:
+    """Train an extractor on sentences with their entries (see `train`)."""
+    config = config or ExtractorConfig()
+    taught = repair_attachments(sentences)
+    lexicon = Lexicon.fit(taught) if config.use_lexicon else None
+    rows = []
+    for sentence in taught:
+        cached = feature_cache.get(sentence.text) if feature_cache is not None else None
+        row = cached if cached is not None else features.sentence_features(sentence.text)
+        if lexicon is not None:
+            row = _with_lexicon(row, lexicon.marks(sentence.text, leave_out=sentence.uid))
+        rows.append(row)
+    index = tagging.FeatureIndex.fit(rows, config.min_count)
+    tags = [gold_tags(sentence, core=config.core_spans)[: len(row)] for sentence, row in zip(taught, rows, strict=True)]
+    encoded = []
+    for sentence, row, sequence in zip(taught, rows, tags, strict=True):
+        starts = None
+        if config.word_boundaries:  # the word starts, and the gold boundaries so that the gold is a possible path
+            starts = features.word_starts(sentence.text)
+            for k, tag in enumerate(sequence):
+                if (tag != 0 and TAGS[tag].startswith("B-")) or (k and (tag == 0) != (sequence[k - 1] == 0)):
+                    starts[k] = True
+        encoded.append(index.encode(row, starts))
+    model = tagging.train(
+        encoded, tags, TAGS, index, epochs=config.epochs, batch_size=config.batch_size, seed=config.seed
+    )
+    model = tagging.prune(model)
+    return Extractor(
+        config=config,
+        tagger=model,
+        attributes=fit_attributes(attribute_examples(taught), seed=config.seed),
+        prefixes=prefix_statistics(taught),
+        score_scale=_score_scale(model, [model.encode(row) for row in rows]),
+        lexicon=lexicon,
+        training=dict(training or {}),
+    )

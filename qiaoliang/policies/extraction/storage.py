@@ -1,0 +1,214 @@
+"""Extractor files: one ``.npz`` (a zip of plain numpy arrays, read with ``allow_pickle=False``).
+
+The file holds the format name and version, the configuration, the tagger's feature names and weights, the
+three attribute classifiers, the prefix counts, the training metadata (with the SHA-256 of the training
+files) and a SHA-256 checksum over all of it. A file that is not such a model, or whose checksum does not
+match, is refused with `ModelFileError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.utils.translation import gettext as _
+
+from qiaoliang.policies.extraction.attributes import AttributeModel, LinearClassifier
+from qiaoliang.policies.extraction.model import Extractor, ExtractorConfig, Lexicon
+from qiaoliang.policies.extraction.tagger import FeatureIndex, Tagger
+
+FORMAT_NAME = "qiaoliang.policies.extractor"
+FORMAT_VERSION = 1
+MAX_MODEL_BYTES = 64 * 1024 * 1024
+_CLASSIFIERS = ("entry_type", "var", "relation")
+_ARRAY_NAMES = ("meta", "emission", "transition", "start", *(f"weights_{name}" for name in _CLASSIFIERS))
+_ENTRY_NAMES = frozenset(f"{name}.npy" for name in (*_ARRAY_NAMES, "checksum"))
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be used; the message is for the user."""
+
+
+def _checksum(arrays: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for name in _ARRAY_NAMES:
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def to_arrays(extractor: Extractor) -> dict[str, np.ndarray]:
+    """Return the arrays a model file holds (the checksum included)."""
+    attributes = extractor.attributes
+    meta = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "config": dataclasses.asdict(extractor.config),
+        "tags": extractor.tagger.tags,
+        "features": extractor.tagger.features.names,
+        "classifiers": {
+            name: {"labels": getattr(attributes, name).labels, "features": getattr(attributes, name).features}
+            for name in _CLASSIFIERS
+        },
+        "quantity_vars": attributes.quantity_vars,
+        "prefixes": extractor.prefixes,
+        "score_scale": extractor.score_scale,
+        "lexicon": (
+            {name: sorted(uids) for name, uids in sorted(extractor.lexicon.by_field.items())}
+            if extractor.lexicon is not None
+            else None
+        ),
+        "training": extractor.training,
+    }
+    arrays: dict[str, np.ndarray] = {
+        "meta": np.frombuffer(json.dumps(meta, ensure_ascii=False, sort_keys=True).encode("utf-8"), dtype=np.uint8),
+        "emission": extractor.tagger.emission.astype(np.float32),
+        "transition": extractor.tagger.transition.astype(np.float64),
+        "start": extractor.tagger.start.astype(np.float64),
+    }
+    for name in _CLASSIFIERS:
+        arrays[f"weights_{name}"] = getattr(attributes, name).weights.astype(np.float32)
+    arrays["checksum"] = np.frombuffer(_checksum(arrays).encode("ascii"), dtype=np.uint8)
+    return arrays
+
+
+def save(extractor: Extractor, path: Path | str) -> None:
+    """Write the model to path atomically (a temporary file in the same folder, then a rename)."""
+    path = Path(path)
+    arrays = to_arrays(extractor)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a model file is not a secret
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _refuse(path: Path) -> ModelFileError:
+    return ModelFileError(_("Not a policy condition extractor file: %(path)s") % {"path": path})
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise ModelFileError(_("Model file not found: %(path)s") % {"path": path})
+    if path.stat().st_size > MAX_MODEL_BYTES or not zipfile.is_zipfile(path):
+        raise _refuse(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if {entry.filename for entry in entries} != _ENTRY_NAMES or len(entries) != len(_ENTRY_NAMES):
+                raise _refuse(path)
+            if sum(entry.file_size for entry in entries) > 4 * MAX_MODEL_BYTES:
+                raise _refuse(path)
+            arrays = {}
+            for entry in entries:
+                with archive.open(entry) as member:
+                    arrays[entry.filename.removesuffix(".npy")] = np.load(io.BytesIO(member.read()), allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        if isinstance(error, ModelFileError):
+            raise
+        raise _refuse(path) from error
+    return arrays
+
+
+def checksum_of(path: Path | str) -> str:
+    """Return the checksum recorded in a model file (after checking that it matches the content)."""
+    path = Path(path)
+    arrays = _read_arrays(path)
+    recorded = arrays["checksum"].tobytes().decode("ascii", "replace")
+    if recorded != _checksum(arrays):
+        raise ModelFileError(
+            _("The model file is damaged or was changed (checksum mismatch): %(path)s") % {"path": path}
+        )
+    return recorded
+
+
+def load(path: Path | str) -> Extractor:
+    """Read a model written by `save`; raise ModelFileError for any other file or a changed one."""
+    path = Path(path)
+    arrays = _read_arrays(path)
+    if arrays["checksum"].dtype != np.uint8 or arrays["meta"].dtype != np.uint8:
+        raise _refuse(path)
+    if arrays["checksum"].tobytes().decode("ascii", "replace") != _checksum(arrays):
+        raise ModelFileError(
+            _("The model file is damaged or was changed (checksum mismatch): %(path)s") % {"path": path}
+        )
+    try:
+        meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+    except ValueError as error:
+        raise _refuse(path) from error
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise _refuse(path)
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(
+            _("The model file has format version %(found)s; this program reads version %(expected)s. Train it again.")
+            % {"found": meta.get("format_version"), "expected": FORMAT_VERSION}
+        )
+    try:
+        return _from_meta(meta, arrays, path)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        if isinstance(error, ModelFileError):
+            raise
+        raise _refuse(path) from error
+
+
+def _from_meta(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> Extractor:
+    known = {option.name for option in dataclasses.fields(ExtractorConfig)}
+    config = ExtractorConfig(**{key: value for key, value in meta["config"].items() if key in known})
+    tags = [str(tag) for tag in meta["tags"]]
+    names = [str(name) for name in meta["features"]]
+    emission, transition, start = arrays["emission"], arrays["transition"], arrays["start"]
+    if (
+        emission.shape != (len(names), len(tags))
+        or transition.shape != (len(tags), len(tags))
+        or start.shape != (len(tags),)
+    ):
+        raise _refuse(path)
+    classifiers = {}
+    for name in _CLASSIFIERS:
+        spec = meta["classifiers"][name]
+        labels, features = [str(x) for x in spec["labels"]], [str(x) for x in spec["features"]]
+        weights = arrays[f"weights_{name}"]
+        if not labels or weights.shape != (len(features), len(labels)):
+            raise _refuse(path)
+        classifiers[name] = LinearClassifier(labels=labels, features=features, weights=weights.astype(np.float64))
+    prefixes = {str(key): [int(value[0]), int(value[1])] for key, value in meta["prefixes"].items()}
+    lexicon = None
+    if meta.get("lexicon") is not None:
+        lexicon = Lexicon({str(name): {str(uid) for uid in uids} for name, uids in meta["lexicon"].items()})
+    return Extractor(
+        config=config,
+        tagger=Tagger(
+            tags=tags,
+            features=FeatureIndex(names),
+            emission=emission.astype(np.float32),
+            transition=transition.astype(np.float64),
+            start=start.astype(np.float64),
+        ),
+        attributes=AttributeModel(
+            entry_type=classifiers["entry_type"],
+            var=classifiers["var"],
+            relation=classifiers["relation"],
+            quantity_vars=[str(var) for var in meta["quantity_vars"]],
+        ),
+        prefixes=prefixes,
+        score_scale=float(meta["score_scale"]),
+        lexicon=lexicon,
+        training=dict(meta.get("training") or {}),
+    )

@@ -1,0 +1,99 @@
+"""免申即享: the data lists the eligible enterprises (数据比对), staff confirm the list, each enterprise confirms
+its intent (意愿确认), and the case is tracked to payment (拨付到账) — three steps instead of six."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from qiaoliang.core.exceptions import DomainError, NotAllowedError
+from qiaoliang.core.notifications import notify
+from qiaoliang.core.numbers import check_fits
+from qiaoliang.core.permissions import CHANGE, require
+from qiaoliang.core.text import clean_text
+from qiaoliang.core.transitions import Transitions
+from qiaoliang.orgs.selectors import contacts_of, managers_of
+from qiaoliang.policies.models import AutoGrantCase, AutoGrantCaseStatusChange, SupportItem
+from qiaoliang.policies.permissions import RESPOND
+
+C = AutoGrantCase.Status
+CASE_TRANSITIONS = Transitions(
+    model=AutoGrantCase,
+    table={
+        C.LISTED: {C.CONFIRMED, C.EXCLUDED},
+        C.CONFIRMED: {C.ACCEPTED, C.DECLINED, C.EXCLUDED},
+        C.ACCEPTED: {C.PAID},
+        C.DECLINED: {C.ACCEPTED},
+        C.EXCLUDED: {C.LISTED},
+        C.PAID: set(),
+    },
+    audit_prefix="policies.case",
+    history_model=AutoGrantCaseStatusChange,
+    history_fk="case",
+)
+
+
+@transaction.atomic
+def confirm_list(*, actor: Any, item: SupportItem, case_ids: list[int] | None = None) -> int:
+    """Staff confirm listed cases (all, or the given ones); each enterprise is asked to confirm its intent."""
+    require(actor, CHANGE, item.policy)
+    if item.delivery != SupportItem.Delivery.AUTOMATIC:
+        raise DomainError(_("This item is granted on application, not without it."), code="item")
+    qs = AutoGrantCase.objects.filter(item=item, status=C.LISTED)
+    if case_ids is not None:
+        qs = qs.filter(pk__in=case_ids)
+    count = 0
+    for case in qs.select_related("enterprise"):
+        CASE_TRANSITIONS.move(case, C.CONFIRMED, actor=actor)
+        notify(users=contacts_of([case.enterprise_id]), kind="policies.case.confirmed",
+               title=gettext_lazy("You qualify for %(item)s without applying"),
+               body=gettext_lazy("Confirm that you want it, and it will be paid without further steps."),
+               params={"item": item.name}, url=reverse("policies:cases"), target=case,
+               organization_id=case.organization_id, actor=actor)  # fmt: skip
+        count += 1
+    return count
+
+
+@transaction.atomic
+def exclude(*, actor: Any, case: AutoGrantCase, reason: str) -> AutoGrantCase:
+    require(actor, CHANGE, case)
+    if not reason.strip():
+        raise DomainError(_("Say why the enterprise is excluded."), code="reason")
+    return CASE_TRANSITIONS.move(case, C.EXCLUDED, actor=actor, note=clean_text(reason)[:500])
+
+
+@transaction.atomic
+def respond(*, actor: Any, case: AutoGrantCase, accept: bool, account_note: str = "") -> AutoGrantCase:
+    """The enterprise confirms its intent (and where to pay) or declines."""
+    if not AutoGrantCase.objects.for_user(actor, RESPOND).filter(pk=case.pk).exists():
+        raise NotAllowedError(_("You may not answer for this enterprise."))
+    target = C.ACCEPTED if accept else C.DECLINED
+    changes = {"bank_account_note": clean_text(account_note, multiline=False)[:120]} if accept else {}
+    moved = CASE_TRANSITIONS.move(case, target, actor=actor, changes=changes)
+    notify(users=managers_of(moved.organization), kind=f"policies.case.{target}",
+           title=gettext_lazy("%(enterprise)s answered for %(item)s"), body=moved.get_status_display(),
+           params={"enterprise": moved.enterprise.name, "item": moved.item.name},
+           url=reverse("policies:item", args=[moved.item_id]), target=moved,
+           organization_id=moved.organization_id, actor=actor)  # fmt: skip
+    return moved
+
+
+@transaction.atomic
+def mark_paid(*, actor: Any, case: AutoGrantCase, amount: Any, reference: str = "") -> AutoGrantCase:
+    require(actor, CHANGE, case)
+    value = check_fits(AutoGrantCase, "amount", amount, code="amount")
+    if value is None or value <= 0:
+        raise DomainError(_("Enter the amount paid."), code="amount")
+    moved = CASE_TRANSITIONS.move(case, C.PAID, actor=actor, changes={
+        "amount": value, "paid_at": timezone.now(), "payment_reference": clean_text(reference, multiline=False)[:60],
+    })  # fmt: skip
+    notify(users=contacts_of([moved.enterprise_id]), kind="policies.case.paid",
+           title=gettext_lazy("%(item)s has been paid"), params={"item": moved.item.name},
+           url=reverse("policies:cases"), target=moved, organization_id=moved.organization_id,
+           actor=actor)  # fmt: skip
+    return moved

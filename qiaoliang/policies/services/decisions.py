@@ -1,0 +1,440 @@
+"""Decisions: who qualifies for which support item, with reasons; recomputation and pushes.
+
+- `checkup(enterprise)` answers every item in force for one enterprise (政策体检), live: eligible, not
+  eligible or needs data, each condition with its result and source clause.
+- `recompute_item(item)` answers one item for every enterprise with the batch evaluator, stores the eligible
+  and near-miss pairs (`Eligibility`) and the counts, and pushes the newly eligible (after a policy is
+  published, a rule changes or the nightly run).
+- `recompute_enterprise(enterprise)` answers every item for one enterprise (after its facts change) and
+  pushes what it newly qualifies for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Count, Max, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from qiaoliang.core import audit
+from qiaoliang.core.notifications import notify
+from qiaoliang.orgs.models import Enterprise, Membership
+from qiaoliang.orgs.selectors import contacts_of
+from qiaoliang.policies.facts import FactValue, HeldHonour, Snapshot
+from qiaoliang.policies.models import (
+    AutoGrantCase,
+    Eligibility,
+    EnterpriseFact,
+    EnterpriseHonour,
+    NamedThreshold,
+    Policy,
+    Push,
+    Rule,
+    SupportItem,
+)
+from qiaoliang.policies.rules import BatchEvaluator, Expression, Outcome, ThresholdBook, Tri, evaluate
+from qiaoliang.policies.rules import parse_expression as parse
+
+BATCH = 20_000  # enterprises per batch of snapshots (memory stays bounded at any number of enterprises)
+
+
+def threshold_book() -> ThresholdBook:
+    return ThresholdBook({t.code: (t.name, t.expression) for t in NamedThreshold.objects.all()})
+
+
+_PARSED: dict[tuple[int, str], Expression] = {}
+_PARSED_MAX = 20_000
+
+
+def jurisdiction(rule: Rule) -> dict[str, Any] | None:
+    """The condition a policy's region adds to each of its rules: a district's policy is for its enterprises."""
+    region = rule.item.policy.region
+    if region is None:
+        return None
+    return {"field": "region", "op": "in", "value": [region.code],
+            "label": _("Registered in %(region)s") % {"region": region.full_name or region.name}}  # fmt: skip
+
+
+def parse_rule(rule: Rule, book: ThresholdBook | None = None) -> Expression:
+    """A stored rule's expression with its policy's jurisdiction, parsed once per process (a rule version's
+    expression never changes)."""
+    data = rule.expression
+    where = jurisdiction(rule)
+    if where is not None:
+        data = {**data, "all": [[where], *data.get("all", [])]}
+    if rule.pk is None:
+        return parse(data, thresholds=book or threshold_book())
+    key = (rule.pk, json.dumps(data, sort_keys=True, ensure_ascii=False))  # ids recur across test databases
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        parsed = _PARSED[key] = parse(data, thresholds=book or threshold_book())
+    return parsed
+
+
+def rules_in_force(on: datetime.date, items: Iterable[int] | None = None) -> list[Rule]:
+    """The active rule of every item of a published policy whose dates include the day."""
+    qs = (
+        Rule.objects.filter(status=Rule.Status.ACTIVE, item__policy__status=Policy.Status.PUBLISHED)
+        .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=on))
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on))
+        .filter(Q(item__policy__expires_on__isnull=True) | Q(item__policy__expires_on__gte=on))
+        .select_related("item", "item__policy", "item__policy__organization", "item__policy__region", "clause")
+    )
+    if items is not None:
+        qs = qs.filter(item_id__in=list(items))
+    return list(qs.order_by("item__policy_id", "item__position", "item_id"))
+
+
+_IN_FORCE: dict[Any, list[Rule]] = {}
+
+
+def rules_in_force_cached(on: datetime.date) -> list[Rule]:
+    """`rules_in_force(on)` for every item, kept per process while the library does not change (one aggregate
+    query checks it): recomputing one enterprise then costs its snapshot and the evaluations, not 500 rows of
+    rules, items, policies and organisations."""
+    signature = (
+        on,
+        Rule.objects.filter(status=Rule.Status.ACTIVE).aggregate(n=Count("pk"), top=Max("pk"))["n"],
+        Rule.objects.aggregate(top=Max("pk"))["top"],
+        Policy.objects.aggregate(changed=Max("updated_at"), n=Count("pk"))["changed"],
+        SupportItem.objects.aggregate(top=Max("pk"), n=Count("pk"))["n"],
+    )
+    found = _IN_FORCE.get(signature)
+    if found is None:
+        _IN_FORCE.clear()
+        found = _IN_FORCE[signature] = rules_in_force(on)
+    return found
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def snapshots(enterprise_ids: Sequence[int]) -> list[Snapshot]:
+    """Snapshots of the enterprises, in the given order, with three queries of plain tuples whatever their number."""
+    ids = list(enterprise_ids)
+    profiles = {
+        row[0]: row
+        for row in Enterprise.objects.filter(pk__in=ids).values_list(
+            "pk", "region_id", "industry_id", "industry__section", "size", "ownership", "founded_on", "employees"
+        )
+    }
+    reviewed = EnterpriseFact.Status.REVIEWED
+    snaps: dict[int, Snapshot] = {}
+    for pk in ids:
+        row = profiles.get(pk)
+        if row is None:
+            continue
+        snap = Snapshot(enterprise_id=pk, region=row[1] or "", industry=row[2] or "", industry_section=row[3] or "",
+                        size=row[4] or "", ownership=row[5] or "", founded_on=row[6])  # fmt: skip
+        if row[7] is not None:
+            snap.standing["employees"] = FactValue(Decimal(row[7]), True)
+        snaps[pk] = snap
+    # The batch's ids are ascending: one range scan of the index, rows of other enterprises skipped below.
+    low, high = (min(ids), max(ids)) if ids else (0, -1)
+    dense = high - low < 4 * len(ids) + 100  # a batch of consecutive ids: a range; a page's scattered ids: a list
+    where = {"enterprise_id__gte": low, "enterprise_id__lte": high} if dense else {"enterprise_id__in": ids}
+    facts = (
+        EnterpriseFact.objects.filter(**where)
+        .exclude(status=EnterpriseFact.Status.REJECTED)
+        .values_list("enterprise_id", "field", "key", "year", "value", "status")
+    )
+    for enterprise_id, field_code, key, year, value, status in facts.iterator(chunk_size=20_000):
+        found = snaps.get(enterprise_id)
+        if found is None:
+            continue
+        snap = found
+        fact = FactValue(value, status == reviewed, year or None)
+        if field_code == "declaration":
+            snap.declarations[key] = fact
+        elif field_code in ("declared_money", "declared_number"):
+            snap.figures[f"{field_code}:{key}"] = fact
+        elif year:
+            snap.yearly.setdefault(field_code, {})[year] = fact
+        else:
+            snap.standing[field_code] = fact
+    honours = (
+        EnterpriseHonour.objects.filter(**where)
+        .exclude(status=EnterpriseFact.Status.REJECTED)
+        .values_list("enterprise_id", "code", "status", "valid_until")
+    )
+    for enterprise_id, code, status, valid_until in honours.iterator(chunk_size=20_000):
+        if enterprise_id in snaps:
+            snaps[enterprise_id].honours.append(HeldHonour(code, status == reviewed, valid_until))
+    return [snaps[pk] for pk in ids if pk in snaps]
+
+
+def snapshot_of(enterprise: Enterprise) -> Snapshot:
+    return snapshots([enterprise.pk])[0]
+
+
+# --------------------------------------------------------------------------- one enterprise (政策体检)
+
+
+@dataclass
+class ItemAnswer:
+    item: SupportItem
+    rule: Rule
+    outcome: Outcome
+
+    @property
+    def decision(self) -> str:
+        return self.outcome.decision
+
+
+def checkup(enterprise: Enterprise, *, on: datetime.date | None = None) -> list[ItemAnswer]:
+    """Answer every item in force for one enterprise, with each condition's result."""
+    on = on or timezone.localdate()
+    book = threshold_book()
+    snap = snapshot_of(enterprise)
+    answers = []
+    for rule in rules_in_force_cached(on):
+        answers.append(ItemAnswer(rule.item, rule, evaluate(parse_rule(rule, book), snap, on, book)))
+    order = {"eligible": 0, "needs_data": 1, "ineligible": 2}
+    answers.sort(key=lambda a: (order[a.decision], 0 if a.outcome.near_miss else 1, a.item.policy_id, a.item.pk))
+    return answers
+
+
+def answer_for(enterprise: Enterprise, item: SupportItem, *, on: datetime.date | None = None) -> ItemAnswer | None:
+    on = on or timezone.localdate()
+    found = rules_in_force(on, [item.pk])
+    if not found:
+        return None
+    book = threshold_book()
+    return ItemAnswer(item, found[0], evaluate(parse_rule(found[0], book), snapshot_of(enterprise), on, book))
+
+
+def outcomes_for(item: SupportItem, enterprise_ids: Sequence[int], *, on: datetime.date | None = None
+                 ) -> dict[int, Outcome]:  # fmt: skip
+    """Live answers of one item for a page of enterprises (reasons, provisional, tier): four queries."""
+    on = on or timezone.localdate()
+    found = rules_in_force(on, [item.pk])
+    if not found or not enterprise_ids:
+        return {}
+    book = threshold_book()
+    expression = parse_rule(found[0], book)
+    return {snap.enterprise_id: evaluate(expression, snap, on, book) for snap in snapshots(list(enterprise_ids))}
+
+
+# --------------------------------------------------------------------------- recomputation and pushes
+
+
+def _store_batch(item: SupportItem, rule: Rule, expression: Expression, batch: BatchEvaluator,
+                 on: datetime.date, now: datetime.datetime) -> tuple[list[int], int, int, int]:  # fmt: skip
+    """Store one item's eligible enterprises of a batch; return (eligible ids, eligible, needs data, near misses).
+
+    Only eligible pairs are stored, bare: their reasons are computed when a page shows them, and near misses are
+    counted here and explained live in each enterprise's check-up. PostgreSQL takes the rows by COPY.
+    """
+    groups = batch.group_states(expression)
+    states = groups.min(axis=0)
+    near = int((((groups == Tri.FALSE).sum(axis=0) == 1) & ((groups != Tri.TRUE).sum(axis=0) == 1)).sum())
+    snaps = batch.snapshots
+    eligible_ids = [snaps[int(i)].enterprise_id for i in np.nonzero(states == Tri.TRUE)[0]]
+    first, last = snaps[0].enterprise_id, snaps[-1].enterprise_id
+    Eligibility.objects.filter(item=item, enterprise_id__gte=first, enterprise_id__lte=last).delete()
+    _insert(item.pk, rule.pk, eligible_ids, now)
+    return eligible_ids, len(eligible_ids), int((states == Tri.UNKNOWN).sum()), near
+
+
+def _insert(item_id: int, rule_id: int, enterprise_ids: list[int], now: datetime.datetime) -> None:
+    if not enterprise_ids:
+        return
+    if connection.vendor == "postgresql":
+        stamp = now.isoformat()
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(  # type: ignore[attr-defined]
+                "COPY policies_eligibility (item_id, enterprise_id, rule_id, computed_at) FROM STDIN"
+            ) as copy,
+        ):
+            for enterprise_id in enterprise_ids:
+                copy.write_row((item_id, enterprise_id, rule_id, stamp))
+        return
+    Eligibility.objects.bulk_create(
+        [Eligibility(item_id=item_id, enterprise_id=pk, rule_id=rule_id, computed_at=now)
+         for pk in enterprise_ids],
+        batch_size=2000,
+    )  # fmt: skip
+
+
+def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None, push: bool = True,
+                    enterprise_ids: Sequence[int] | None = None) -> dict[str, int]:  # fmt: skip
+    """Answer items for every enterprise their policies reach, loading each batch of enterprises once.
+
+    Stores the eligible and near-miss pairs and the counts per item, lists 免申即享 cases, and pushes the newly
+    eligible. Enterprises are read in batches of `BATCH` (ids ascending), so memory stays bounded.
+    """
+    on = on or timezone.localdate()
+    now = timezone.now()
+    book = threshold_book()
+    items = {i.pk: i for i in SupportItem.objects.filter(pk__in=list(item_ids))
+             .select_related("policy", "policy__organization")}  # fmt: skip
+    rules = {r.item_id: r for r in rules_in_force(on, list(items))}
+    totals = {"eligible": 0, "needs_data": 0, "near_miss": 0, "pushed": 0}
+    idle = [pk for pk in items if pk not in rules]
+    if idle:
+        Eligibility.objects.filter(item_id__in=idle).delete()
+        SupportItem.objects.filter(pk__in=idle).update(eligible_count=0, needs_data_count=0, near_miss_count=0,
+                                                       computed_at=now)  # fmt: skip
+    if not rules:
+        return totals
+    parsed = {item_id: parse_rule(rule, book) for item_id, rule in rules.items()}
+    # Enterprises each item reaches: active members of its policy's organisation tree.
+    reach: dict[str, set[int]] = {}
+    for item_id in rules:
+        path = items[item_id].policy.organization.path
+        if path not in reach:
+            reach[path] = set(_enterprise_ids_under(path))
+    everyone = sorted(set().union(*reach.values()))
+    if enterprise_ids is not None:
+        everyone = sorted(set(everyone) & set(enterprise_ids))
+    counts = {item_id: [0, 0, 0] for item_id in rules}
+    eligible_ids: dict[int, list[int]] = {item_id: [] for item_id in rules}
+    for item_id in rules:  # enterprises no longer reached (left the organisation) lose their stored answers
+        members = Membership.objects.filter(
+            status=Membership.Status.ACTIVE, organization__path__startswith=items[item_id].policy.organization.path
+        )
+        Eligibility.objects.filter(item_id=item_id).exclude(enterprise_id__in=members.values("enterprise_id")).delete()
+    by_path: dict[str, list[int]] = {}
+    for item_id in rules:
+        by_path.setdefault(items[item_id].policy.organization.path, []).append(item_id)
+    for start in range(0, len(everyone), BATCH):
+        batch_all = snapshots(everyone[start : start + BATCH])
+        for path, path_items in by_path.items():
+            reached = reach[path]
+            subset = [snap for snap in batch_all if snap.enterprise_id in reached]
+            if not subset:
+                continue
+            batch = BatchEvaluator(subset, on, book)  # one per batch and tree: its columns serve every item
+            for item_id in path_items:
+                with transaction.atomic():
+                    ids, eligible, unknown, near = _store_batch(items[item_id], rules[item_id], parsed[item_id],
+                                                                batch, on, now)  # fmt: skip
+                eligible_ids[item_id] += ids
+                counts[item_id][0] += eligible
+                counts[item_id][1] += unknown
+                counts[item_id][2] += near
+    for item_id, (eligible, unknown, near) in counts.items():
+        SupportItem.objects.filter(pk=item_id).update(eligible_count=eligible, needs_data_count=unknown,
+                                                      near_miss_count=near, computed_at=now)  # fmt: skip
+        totals["eligible"] += eligible
+        totals["needs_data"] += unknown
+        totals["near_miss"] += near
+        item = items[item_id]
+        if item.delivery == SupportItem.Delivery.AUTOMATIC:
+            _list_cases(item, eligible_ids[item_id])
+        if push:
+            totals["pushed"] += push_item(item, eligible_ids[item_id])
+    return totals
+
+
+def recompute_item(item_id: int, *, on: datetime.date | None = None, push: bool = True) -> dict[str, int]:
+    return recompute_items([item_id], on=on, push=push)
+
+
+def recompute_policy(policy_id: int, *, push: bool = True) -> dict[str, int]:
+    """After a policy is published, changed or withdrawn: its items for every enterprise it reaches."""
+    return recompute_items(list(SupportItem.objects.filter(policy_id=policy_id).values_list("pk", flat=True)),
+                           push=push)  # fmt: skip
+
+
+def _enterprise_ids_under(path: str) -> list[int]:
+    return list(
+        Membership.objects.filter(status=Membership.Status.ACTIVE, organization__path__startswith=path,
+                                  enterprise__is_active=True)
+        .values_list("enterprise_id", flat=True).distinct()
+    )  # fmt: skip
+
+
+def recompute_enterprise(enterprise_id: int, *, on: datetime.date | None = None, push: bool = True) -> dict[str, int]:
+    """Answer every item in force for one enterprise; update its stored answers; push what it newly qualifies for."""
+    on = on or timezone.localdate()
+    now = timezone.now()
+    enterprise = Enterprise.objects.get(pk=enterprise_id)
+    book = threshold_book()
+    snap = snapshot_of(enterprise)
+    org_paths = list(
+        Membership.objects.filter(enterprise_id=enterprise_id, status=Membership.Status.ACTIVE).values_list(
+            "organization__path", flat=True
+        )
+    )
+    rows, newly = [], []
+    for rule in rules_in_force_cached(on):
+        if not any(path.startswith(rule.item.policy.organization.path) for path in org_paths):
+            continue
+        outcome = evaluate(parse_rule(rule, book), snap, on, book)
+        if outcome.state == Tri.TRUE:
+            rows.append(Eligibility(item=rule.item, enterprise_id=enterprise_id, rule=rule, computed_at=now))
+            newly.append(rule.item)
+    with transaction.atomic():
+        Eligibility.objects.filter(enterprise_id=enterprise_id).delete()
+        Eligibility.objects.bulk_create(rows)
+    pushed = 0
+    if push:
+        for item in newly:
+            pushed += push_item(item, [enterprise_id])
+            if item.delivery == SupportItem.Delivery.AUTOMATIC:
+                _list_cases(item, [enterprise_id])
+    return {"eligible": len(newly), "pushed": pushed}
+
+
+PUSH_TITLE = gettext_lazy("You may qualify for: %(item)s")
+PUSH_BODY = gettext_lazy("%(policy)s. Open the policy check-up to see why, and how to apply.")
+
+
+def push_item(item: SupportItem, enterprise_ids: Sequence[int]) -> int:
+    """Tell the contacts of newly eligible enterprises, once per enterprise and item (preferences respected)."""
+    if not enterprise_ids:
+        return 0
+    already = set(Push.objects.filter(item=item, enterprise_id__in=list(enterprise_ids))
+                  .values_list("enterprise_id", flat=True))  # fmt: skip
+    new_ids = [pk for pk in enterprise_ids if pk not in already]
+    if not new_ids:
+        return 0
+    policy = item.policy
+    url = reverse("policies:checkup")
+    count = 0
+    for start in range(0, len(new_ids), 1000):
+        chunk = new_ids[start : start + 1000]
+        with transaction.atomic():
+            Push.objects.bulk_create(
+                [Push(item=item, enterprise_id=pk, organization_id=policy.organization_id) for pk in chunk],
+                ignore_conflicts=True,
+            )
+            for contact_chunk in _contacts_by_enterprise(chunk):
+                notify(users=contact_chunk, kind="policies.push", title=PUSH_TITLE, body=PUSH_BODY,
+                       params={"item": item.name, "policy": policy.title}, url=url, target=item,
+                       organization_id=policy.organization_id)  # fmt: skip
+        count += len(chunk)
+    return count
+
+
+def _contacts_by_enterprise(enterprise_ids: list[int]) -> list[list[Any]]:
+    users = contacts_of(enterprise_ids)
+    return [users] if users else []
+
+
+def _list_cases(item: SupportItem, enterprise_ids: Sequence[int]) -> None:
+    """免申即享: every eligible enterprise gets a case, listed for staff to confirm (existing ones kept)."""
+    AutoGrantCase.objects.bulk_create(
+        [AutoGrantCase(item=item, enterprise_id=pk, organization_id=item.policy.organization_id,
+                       amount=item.max_amount) for pk in enterprise_ids],
+        ignore_conflicts=True, batch_size=2000,
+    )  # fmt: skip
+
+
+def record_recompute(actor: Any, policy: Policy, totals: dict[str, int]) -> None:
+    audit.record("policies.recomputed", actor=actor, target=policy, organization_id=policy.organization_id,
+                 data=totals)  # fmt: skip

@@ -1,0 +1,220 @@
+"""Enterprise facts and honours: entered by the enterprise (then reviewed) or by staff, imported from xlsx.
+
+Every figure is converted to its field's base unit and checked against the column before it is stored; a
+change recomputes the enterprise's decisions in the background (well under a second per enterprise).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from qiaoliang.core import audit
+from qiaoliang.core.background import enqueue_on_commit
+from qiaoliang.core.exceptions import DomainError, NotAllowedError
+from qiaoliang.core.notifications import notify
+from qiaoliang.core.numbers import check_fits
+from qiaoliang.core.permissions import has_capability
+from qiaoliang.core.text import clean_text
+from qiaoliang.core.uploads import check_upload
+from qiaoliang.orgs.models import Enterprise
+from qiaoliang.orgs.selectors import contacts_of, get_scope, reviewing_organization
+from qiaoliang.policies import honour_rules, honours
+from qiaoliang.policies.facts import FIELDS, Source
+from qiaoliang.policies.models import EnterpriseFact, EnterpriseHonour
+from qiaoliang.policies.units import UnitError, format_quantity, parse_quantity
+
+S = EnterpriseFact.Status
+EARLIEST_YEAR = 1980
+EVIDENCE_MAX_MB = 10
+EVIDENCE_TYPES = (".pdf", ".png", ".jpg", ".jpeg")
+
+
+def _role(actor: Any, enterprise: Enterprise) -> str:
+    """'enterprise' for its own contacts, 'staff' for managers of an organisation it belongs to; else refused."""
+    scope = get_scope(actor)
+    if enterprise.pk in scope.own_enterprise_ids:
+        return "enterprise"
+    if scope.is_all:
+        return "staff"
+    if (
+        scope.manage_member_org_ids
+        and enterprise.memberships.filter(organization_id__in=scope.manage_member_org_ids).exists()
+    ):
+        return "staff"
+    raise NotAllowedError(_("You may not enter figures for this enterprise."))
+
+
+def _check_year(year: int, field: str) -> int:
+    this_year = timezone.localdate().year
+    if FIELDS[field].source == Source.YEARLY:
+        if not EARLIEST_YEAR <= year <= this_year:
+            raise DomainError(_("The year must be between %(first)s and %(last)s.")
+                              % {"first": EARLIEST_YEAR, "last": this_year}, code="year")  # fmt: skip
+        return year
+    return 0
+
+
+@transaction.atomic
+def set_fact(*, actor: Any, enterprise: Enterprise, field: str, value: str, year: int = 0, key: str = "",
+             evidence: Any = None, origin: str = "") -> EnterpriseFact:  # fmt: skip
+    """Enter one figure ("2000万元", "0.2亿元", "35人") or a declaration (value "是"/"否")."""
+    role = _role(actor, enterprise)
+    spec = FIELDS.get(field)
+    if spec is None or spec.source not in (Source.YEARLY, Source.STANDING, Source.DECLARATIONS):
+        raise DomainError(_("%(field)s is not a figure an enterprise enters.") % {"field": field}, code="field")
+    key = clean_text(key, multiline=False)[:120]
+    if spec.source == Source.DECLARATIONS:
+        if not key:
+            raise DomainError(_("Say what is declared."), code="key")
+        if field == "declaration":
+            flag = str(value).strip().lower()
+            if flag not in ("是", "否", "yes", "no", "true", "false", "1", "0"):
+                raise DomainError(_("A declaration is 是 or 否."), code="value")
+            number = Decimal(1 if flag in ("是", "yes", "true", "1") else 0)
+        else:
+            number = _quantity(field, value)
+    else:
+        number = _quantity(field, value)
+    year = _check_year(int(year or 0), field)
+    stored = check_fits(EnterpriseFact, "value", number, code="value", money=spec.dimension == "money")
+    assert stored is not None
+    status = S.REVIEWED if role == "staff" else S.SUBMITTED
+    fact, created = EnterpriseFact.objects.select_for_update().get_or_create(
+        enterprise=enterprise, field=field, key=key, year=year,
+        defaults={"value": stored, "status": status, "entered_text": str(value)[:60],
+                  "origin": origin or ("staff" if role == "staff" else "enterprise"), "entered_by": _user(actor)},
+    )  # fmt: skip
+    if not created:
+        fact.value, fact.status, fact.entered_text = stored, status, str(value)[:60]
+        fact.origin, fact.entered_by = origin or ("staff" if role == "staff" else "enterprise"), _user(actor)
+        fact.reviewed_by = _user(actor) if role == "staff" else None
+        fact.reviewed_at = timezone.now() if role == "staff" else None
+    elif role == "staff":
+        fact.reviewed_by, fact.reviewed_at = _user(actor), timezone.now()
+    if evidence is not None:
+        check_upload(evidence, allowed=EVIDENCE_TYPES, max_bytes=EVIDENCE_MAX_MB * 1024 * 1024)
+        fact.evidence = evidence
+    fact.save()
+    audit.record("policies.fact.saved", actor=actor, target=enterprise, organization_id=_org_id(enterprise),
+                 data={"field": field, "key": key, "year": year, "value": format(stored, "f")})  # fmt: skip
+    enqueue_on_commit("policies.recompute_enterprise", enterprise.pk)
+    return fact
+
+
+def _quantity(field: str, value: str) -> Decimal:
+    try:
+        return parse_quantity(str(value), FIELDS[field].dimension)
+    except UnitError as exc:
+        raise DomainError(exc.message, code="value") from exc
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _org_id(enterprise: Enterprise) -> int | None:
+    org = reviewing_organization(enterprise)
+    return org.pk if org else None
+
+
+@transaction.atomic
+def set_honour(*, actor: Any, enterprise: Enterprise, text: str, code: str = "", issuer: str = "",
+               certificate_number: str = "", awarded_on: datetime.date | None = None,
+               valid_until: datetime.date | None = None, certificate: Any = None) -> EnterpriseHonour:  # fmt: skip
+    """Record an honour as written ("国家级高新技术企业") or by vocabulary code, with its certificate.
+
+    An enterprise must attach the certificate (a fact without evidence is refused); staff may record one
+    from an official list without it.
+    """
+    role = _role(actor, enterprise)
+    if not code:
+        match = honours.normalise_honour(text or "")
+        if match is None or not honour_rules.known(match.code):
+            raise DomainError(
+                _("%(text)s is not an honour of the vocabulary; choose one from the list.") % {"text": text or "—"},
+                code="code",
+            )
+        code = match.code
+    elif honours.honour_by_code(code) is None:
+        raise DomainError(_("Unknown honour."), code="code")
+    if (
+        role == "enterprise"
+        and certificate is None
+        and not EnterpriseHonour.objects.filter(enterprise=enterprise, code=code).exclude(certificate="").exists()
+    ):
+        raise DomainError(_("Attach the certificate (PDF or image) so the honour can be reviewed."), code="certificate")
+    if awarded_on and valid_until and valid_until < awarded_on:
+        raise DomainError(_("The honour cannot expire before it was awarded."), code="valid_until")
+    honour, _created = EnterpriseHonour.objects.select_for_update().get_or_create(enterprise=enterprise, code=code)
+    honour.name = clean_text(text or honour_rules.name(code), multiline=False)[:120]
+    honour.issuer = clean_text(issuer, multiline=False)[:120]
+    honour.certificate_number = clean_text(certificate_number, multiline=False)[:60]
+    honour.awarded_on, honour.valid_until = awarded_on, valid_until
+    honour.status = S.REVIEWED if role == "staff" else S.SUBMITTED
+    honour.origin = "staff" if role == "staff" else "enterprise"
+    honour.reviewed_by = _user(actor) if role == "staff" else None
+    honour.reviewed_at = timezone.now() if role == "staff" else None
+    if certificate is not None:
+        check_upload(certificate, allowed=EVIDENCE_TYPES, max_bytes=EVIDENCE_MAX_MB * 1024 * 1024)
+        honour.certificate = certificate
+    honour.save()
+    audit.record("policies.honour.saved", actor=actor, target=enterprise, organization_id=_org_id(enterprise),
+                 data={"code": code})  # fmt: skip
+    enqueue_on_commit("policies.recompute_enterprise", enterprise.pk)
+    return honour
+
+
+@transaction.atomic
+def delete_fact(*, actor: Any, fact: EnterpriseFact) -> None:
+    _role(actor, fact.enterprise)
+    enterprise_id = fact.enterprise_id
+    fact.delete()
+    enqueue_on_commit("policies.recompute_enterprise", enterprise_id)
+
+
+REVIEW_TITLES = {
+    S.REVIEWED: gettext_lazy("Your figure was confirmed: %(what)s"),
+    S.REJECTED: gettext_lazy("Your figure was returned: %(what)s"),
+}
+
+
+@transaction.atomic
+def review(*, actor: Any, obj: EnterpriseFact | EnterpriseHonour, approve: bool, note: str = "") -> Any:
+    """Staff confirm or return a figure or honour an enterprise entered; the enterprise is told, with the reason."""
+    if not has_capability(actor, "policies.review_facts"):
+        raise NotAllowedError(_("You may not review enterprise figures."))
+    model = type(obj)
+    row = model.objects.select_for_update().get(pk=obj.pk)
+    if not model.objects.for_user(actor, "review").filter(pk=row.pk).exists():
+        raise NotAllowedError(_("You may not review this enterprise's figures."))
+    if not approve and not note.strip():
+        raise DomainError(_("Say why the figure is returned."), code="note")
+    row.status = S.REVIEWED if approve else S.REJECTED
+    row.reviewed_by, row.reviewed_at, row.review_note = _user(actor), timezone.now(), note[:300]
+    row.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"])
+    what = describe(row)
+    audit.record(f"policies.{model.__name__.lower()}.{row.status}", actor=actor, target=row.enterprise,
+                 organization_id=_org_id(row.enterprise), data={"what": what, "note": note})  # fmt: skip
+    notify(users=contacts_of([row.enterprise_id]), kind=f"policies.fact.{row.status}",
+           title=REVIEW_TITLES[row.status], body=note.replace("%", "%%"), params={"what": what}, url="/policies/facts/",
+           target=row.enterprise, organization_id=_org_id(row.enterprise), actor=actor)  # fmt: skip
+    enqueue_on_commit("policies.recompute_enterprise", row.enterprise_id)
+    return row
+
+
+def describe(row: EnterpriseFact | EnterpriseHonour) -> str:
+    if isinstance(row, EnterpriseHonour):
+        return honour_rules.name(row.code)
+    spec = FIELDS[row.field]
+    label = row.key if row.key else str(spec.label)
+    if row.field == "declaration":
+        return f"{label}：{'是' if row.value else '否'}"
+    value = format_quantity(row.value, spec.dimension)
+    return f"{label} {row.year}：{value}" if row.year else f"{label}：{value}"

@@ -1,0 +1,29 @@
+"""Background work of policies: recomputation after a publication, a rule change or a fact change; reminders."""
+
+from __future__ import annotations
+
+from qiaoliang.core.background import background
+from qiaoliang.policies.services import decisions, questions
+
+
+@background("policies.recompute_policy")
+def recompute_policy(policy_id: int) -> dict[str, int]:
+    """Answer every item of a policy for every enterprise it reaches; push the newly eligible."""
+    return decisions.recompute_policy(policy_id)
+
+
+@background("policies.recompute_item")
+def recompute_item(item_id: int) -> dict[str, int]:
+    return decisions.recompute_item(item_id)
+
+
+@background("policies.recompute_enterprise")
+def recompute_enterprise(enterprise_id: int) -> dict[str, int]:
+    """Answer every item in force for one enterprise after its figures or honours changed."""
+    return decisions.recompute_enterprise(enterprise_id)
+
+
+@background("policies.remind_questions")
+def remind_questions() -> int:
+    """Tell answerers of questions due today or overdue (run daily)."""
+    return questions.remind_overdue()

@@ -1,0 +1,143 @@
+"""Enterprise figures, declarations and honours: entered by the enterprise, reviewed by its organisation's staff."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qiaoliang.core.errors import redirect_on_error
+from qiaoliang.core.files import serve_private_file
+from qiaoliang.core.permissions import VIEW, get_for_user, has_capability
+from qiaoliang.orgs.models import Enterprise
+from qiaoliang.orgs.selectors import get_scope
+from qiaoliang.policies import selectors
+from qiaoliang.policies.forms import DeclarationForm, FactForm, HonourForm, form_errors
+from qiaoliang.policies.models import EnterpriseFact, EnterpriseHonour
+from qiaoliang.policies.services import facts as fact_service
+
+REVIEW_ROWS = 50
+
+
+def _enterprise_for(request: HttpRequest) -> Enterprise:
+    """The enterprise whose figures are shown: one's own, or (staff) the one named by ?enterprise=."""
+    user: Any = request.user
+    scope = get_scope(user)
+    wanted = request.GET.get("enterprise") or request.POST.get("enterprise")
+    if wanted:
+        enterprise = Enterprise.objects.filter(pk=int(wanted) if str(wanted).isdigit() else 0).first()
+        if enterprise is None:
+            raise PermissionDenied
+        if (
+            enterprise.pk in scope.own_enterprise_ids
+            or scope.is_all
+            or enterprise.memberships.filter(organization_id__in=scope.manage_member_org_ids).exists()
+        ):
+            return enterprise
+        raise PermissionDenied
+    if not scope.own_enterprise_ids:
+        raise PermissionDenied
+    return Enterprise.objects.get(pk=min(scope.own_enterprise_ids))
+
+
+@login_required
+def facts(request: HttpRequest) -> HttpResponse:
+    enterprise = _enterprise_for(request)
+    return render(request, "policies/facts.html", {
+        "enterprise": enterprise, "data": selectors.own_facts(enterprise.pk),
+        "fact_form": FactForm(initial={"field": request.GET.get("field", "revenue"), "year": request.GET.get("year")}),
+        "declaration_form": DeclarationForm(initial={"key": request.GET.get("key", "")}),
+        "honour_form": HonourForm(), "is_own": enterprise.pk in get_scope(request.user).own_enterprise_ids,
+    })  # fmt: skip
+
+
+def _back(enterprise: Enterprise, request: HttpRequest) -> str:
+    own = enterprise.pk in get_scope(request.user).own_enterprise_ids
+    return reverse("policies:facts") + ("" if own else f"?enterprise={enterprise.pk}")
+
+
+@login_required
+@require_POST
+def fact_save(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    enterprise = _enterprise_for(request)
+    back = _back(enterprise, request)
+    redirect_on_error(request, back)
+    kind = request.POST.get("kind", "figure")
+    form: forms.Form
+    if kind == "declaration":
+        form = DeclarationForm(request.POST)
+        if form.is_valid():
+            fact_service.set_fact(actor=user, enterprise=enterprise, field="declaration", key=form.cleaned_data["key"],
+                                  value=form.cleaned_data["value"])  # fmt: skip
+            messages.success(request, _("Declaration saved."))
+    elif kind == "honour":
+        form = HonourForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            fact_service.set_honour(actor=user, enterprise=enterprise, text="", code=data["code"],
+                                    issuer=data["issuer"],
+                                    certificate_number=data["certificate_number"], awarded_on=data["awarded_on"],
+                                    valid_until=data["valid_until"], certificate=data.get("certificate"))  # fmt: skip
+            messages.success(request, _("Honour saved; it counts once reviewed."))
+    else:
+        form = FactForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            fact_service.set_fact(actor=user, enterprise=enterprise, field=data["field"], value=data["value"],
+                                  year=data.get("year") or 0)  # fmt: skip
+            messages.success(request, _("Figure saved. Your policy check-up is being updated."))
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+    return redirect(back)
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not has_capability(user, "policies.review_facts"):
+        raise PermissionDenied
+    fact_rows, honour_rows = selectors.review_queue(user)
+    return render(request, "policies/review.html", {
+        "facts": [(row, fact_service.describe(row)) for row in fact_rows[:REVIEW_ROWS]],
+        "honours": [(row, fact_service.describe(row)) for row in honour_rows[:REVIEW_ROWS]],
+        "fact_count": fact_rows.count(), "honour_count": honour_rows.count(),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def review(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    user: Any = request.user
+    model: type[EnterpriseFact | EnterpriseHonour] = EnterpriseHonour if kind == "honour" else EnterpriseFact
+    row = cast(EnterpriseFact | EnterpriseHonour,
+               get_for_user(model.objects.select_related("enterprise"), user, "review", pk=pk))  # fmt: skip
+    redirect_on_error(request, reverse("policies:review"))
+    approve = request.POST.get("decision") == "approve"
+    fact_service.review(actor=user, obj=row, approve=approve, note=request.POST.get("note", ""))
+    messages.success(request, _("Confirmed.") if approve else _("Returned to the enterprise with your reason."))
+    return redirect("policies:review")
+
+
+@login_required
+def evidence(request: HttpRequest, kind: str, pk: int) -> HttpResponseBase:
+    user: Any = request.user
+    model: type[EnterpriseFact | EnterpriseHonour] = EnterpriseHonour if kind == "honour" else EnterpriseFact
+    row = cast(EnterpriseFact | EnterpriseHonour, get_for_user(model.objects.all(), user, VIEW, pk=pk))
+    file = row.certificate if isinstance(row, EnterpriseHonour) else row.evidence
+    if not file or not file.name:
+        raise PermissionDenied
+    extension = str(file.name).rsplit(".", 1)[-1].lower()
+    content_type = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}.get(
+        extension, "application/octet-stream"
+    )
+    return serve_private_file(file, name=f"{kind}-{row.pk}.{extension}", content_type=content_type)

@@ -1,0 +1,236 @@
+"""Pages of support items and their rules (staff), and of decisions: an item's eligible list, 政策体检."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qiaoliang.core.errors import redirect_on_error
+from qiaoliang.core.forms import call_service
+from qiaoliang.core.permissions import CHANGE, VIEW, can, get_for_user, has_capability
+from qiaoliang.orgs.models import Enterprise
+from qiaoliang.orgs.selectors import get_scope
+from qiaoliang.policies import selectors
+from qiaoliang.policies.forms import ItemForm, RuleForm, TestCaseForm, form_errors
+from qiaoliang.policies.models import AutoGrantCase, Clause, Policy, Rule, SupportItem
+from qiaoliang.policies.services import autogrant, decisions, library, rulebook
+
+PAGE_SIZE = 30
+CHECKUP_ROWS = 20  # per section of 政策体检; ?all=1 shows every item
+
+
+@login_required
+def item_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    policy = get_for_user(Policy.objects.all(), user, CHANGE, pk=pk)
+    form = ItemForm(request.POST or None, policy=policy)
+    if request.method == "POST" and form.is_valid():
+        item = call_service(form, lambda: library.save_item(actor=user, policy=policy, data=form.cleaned_data))
+        if item is not None:
+            messages.success(request, _("Item saved. Now write who qualifies: its rule."))
+            return redirect("policies:item", item.pk)
+    return render(request, "policies/item_form.html", {"form": form, "policy": policy})
+
+
+@login_required
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    item = get_for_user(SupportItem.objects.select_related("policy"), user, CHANGE, pk=pk)
+    initial = {name: getattr(item, name) for name in library.ITEM_FIELDS}
+    form = ItemForm(request.POST or None, policy=item.policy, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        done = call_service(form, lambda: library.save_item(actor=user, policy=item.policy, item=item,
+                                                            data=form.cleaned_data))  # fmt: skip
+        if done is not None:
+            messages.success(request, _("Item saved."))
+            return redirect("policies:item", item.pk)
+    return render(request, "policies/item_form.html", {"form": form, "policy": item.policy, "item": item})
+
+
+def item(request: HttpRequest, pk: int) -> HttpResponse:
+    """An item: what it gives, who qualifies (the rule in words, each condition citing its clause), and for
+    staff the rule's versions and test cases, the eligible enterprises, near misses and 免申即享 cases."""
+    user: Any = request.user
+    row = get_object_or_404(selectors.visible_items(user).select_related("policy", "contact_department", "clause"),
+                            pk=pk)  # fmt: skip
+    may_change = can(user, CHANGE, row.policy)
+    active = row.rules.filter(status=Rule.Status.ACTIVE).select_related("clause").first()
+    context: dict[str, Any] = {"item": row, "policy": row.policy, "rule": active, "may_change": may_change}
+    if active is not None:
+        context["groups"] = _groups_for_display(active)
+    if may_change:
+        context.update({
+            "versions": row.rules.order_by("-version"),
+            "results": rulebook.run_test_cases(active) if active else [],
+            "eligible_page": Paginator(selectors.eligible_list(user, row), PAGE_SIZE).get_page(request.GET.get("page")),
+            "rule_form": RuleForm(initial={"expression": json.dumps(active.expression if active else {"all": []},
+                                                                    ensure_ascii=False, indent=1)}),
+            "case_form": TestCaseForm(),
+            "clauses": row.policy.clauses.filter(is_heading=False).order_by("position")[:300],
+        })  # fmt: skip
+        page_rows = list(context["eligible_page"].object_list)
+        live = decisions.outcomes_for(row, [r.enterprise_id for r in page_rows])
+        context["eligible_rows"] = [(r, live.get(r.enterprise_id)) for r in page_rows]
+        if row.delivery == SupportItem.Delivery.AUTOMATIC:
+            context["cases"] = selectors.item_cases(user, row)[:200]
+            context["case_figures"] = selectors.case_figures(row)
+    scope = get_scope(user)
+    if scope.own_enterprise_ids:
+        enterprise = Enterprise.objects.get(pk=min(scope.own_enterprise_ids))
+        context["answer"] = decisions.answer_for(enterprise, row)
+    return render(request, "policies/item.html", context)
+
+
+def _groups_for_display(rule: Rule) -> list[list[dict[str, Any]]]:
+    expression = decisions.parse_rule(rule)
+    clause_ids = {c.clause for c in expression.conditions() if c.clause}
+    clauses = {c.pk: c for c in Clause.objects.filter(pk__in=clause_ids)}
+    return [
+        [{"text": c.describe(), "clause": clauses.get(c.clause or 0)} for c in group] for group in expression.groups
+    ]
+
+
+@login_required
+@require_POST
+def rule_save(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    row = get_for_user(SupportItem.objects.select_related("policy"), user, CHANGE, pk=pk)
+    redirect_on_error(request, reverse("policies:item", args=[row.pk]) + "#rule")
+    form = RuleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return redirect(reverse("policies:item", args=[row.pk]) + "#rule")
+    data = form.cleaned_data
+    rule = rulebook.save_rule(actor=user, item=row, expression=data["expression"], activate=False,
+                              effective_from=data["effective_from"], expires_on=data["expires_on"],
+                              note=data["note"])  # fmt: skip
+    try:
+        rulebook.activate_rule(actor=user, rule=rule)
+        messages.success(
+            request, _("Version %(version)s is in force; its test cases pass.") % {"version": rule.version}
+        )
+    except Exception as exc:  # a failing test case: the version is kept as a draft, the message says which
+        message = getattr(exc, "message", None)
+        if message is None:
+            raise
+        messages.warning(request, _("Version %(version)s is saved as a draft: %(reason)s")
+                         % {"version": rule.version, "reason": message})  # fmt: skip
+    return redirect(reverse("policies:item", args=[row.pk]) + "#rule")
+
+
+@login_required
+@require_POST
+def case_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    row = get_for_user(SupportItem.objects.select_related("policy"), user, CHANGE, pk=pk)
+    active = row.rules.filter(status=Rule.Status.ACTIVE).first()
+    redirect_on_error(request, reverse("policies:item", args=[row.pk]) + "#tests")
+    if active is None:
+        messages.error(request, _("Write the rule first."))
+        return redirect("policies:item", row.pk)
+    form = TestCaseForm(request.POST)
+    if form.is_valid():
+        rulebook.add_test_case(actor=user, rule=active, data=form.cleaned_data)
+        messages.success(request, _("Test case added."))
+    else:
+        messages.error(request, form_errors(form))
+    return redirect(reverse("policies:item", args=[row.pk]) + "#tests")
+
+
+@login_required
+def propose(request: HttpRequest, pk: int) -> HttpResponse:
+    """Conditions read from a clause's text, as a fragment for the rule editor (staff confirm or correct)."""
+    user: Any = request.user
+    clause = Clause.objects.select_related("policy").filter(pk=pk).first()
+    if clause is None or not can(user, CHANGE, clause.policy):
+        raise PermissionDenied
+    proposals = rulebook.propose_conditions(clause)
+    return render(request, "policies/partials/proposals.html", {
+        "clause": clause, "proposals": proposals,
+        "json": json.dumps({"all": [[p.condition] for p in proposals if p.condition]}, ensure_ascii=False, indent=1),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def recompute(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    row = get_for_user(SupportItem.objects.select_related("policy"), user, CHANGE, pk=pk)
+    totals = decisions.recompute_item(row.pk)
+    text = _("%(eligible)s eligible, %(near)s one condition short, %(unknown)s need data; %(pushed)s newly told.")
+    messages.success(request, text % {"eligible": totals["eligible"], "near": totals["near_miss"],
+                                      "unknown": totals["needs_data"], "pushed": totals["pushed"]})  # fmt: skip
+    return redirect("policies:item", row.pk)
+
+
+@login_required
+@require_POST
+def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """免申即享 steps: staff confirm the list, exclude, mark paid; the enterprise accepts or declines."""
+    user: Any = request.user
+    if action == "confirm_all":
+        row = get_for_user(SupportItem.objects.select_related("policy"), user, CHANGE, pk=pk)
+        count = autogrant.confirm_list(actor=user, item=row)
+        messages.success(request, _("%(count)s enterprises are asked to confirm.") % {"count": count})
+        return redirect("policies:item", row.pk)
+    case = get_for_user(AutoGrantCase.objects.select_related("item", "enterprise", "organization"), user, VIEW, pk=pk)
+    back = reverse("policies:cases") if case.enterprise_id in get_scope(user).own_enterprise_ids else reverse(
+        "policies:item", args=[case.item_id])  # fmt: skip
+    redirect_on_error(request, back)
+    if action == "accept":
+        autogrant.respond(actor=user, case=case, accept=True, account_note=request.POST.get("account", ""))
+        messages.success(request, _("Thank you: the grant will be paid without further steps."))
+    elif action == "decline":
+        autogrant.respond(actor=user, case=case, accept=False)
+        messages.success(request, _("Declined."))
+    elif action == "exclude":
+        autogrant.exclude(actor=user, case=case, reason=request.POST.get("reason", ""))
+        messages.success(request, _("Excluded."))
+    elif action == "paid":
+        autogrant.mark_paid(actor=user, case=case, amount=request.POST.get("amount"),
+                            reference=request.POST.get("reference", ""))  # fmt: skip
+        messages.success(request, _("Marked as paid; the enterprise is told."))
+    else:
+        raise PermissionDenied
+    return redirect(back)
+
+
+@login_required
+def checkup(request: HttpRequest) -> HttpResponse:
+    """政策体检: every item in force, for the enterprise: eligible and why, what data is missing, near misses."""
+    user: Any = request.user
+    if not has_capability(user, "policies.checkup"):
+        raise PermissionDenied
+    enterprise = Enterprise.objects.get(pk=min(get_scope(user).own_enterprise_ids))
+    answers = decisions.checkup(enterprise)
+    groups = {
+        "eligible": [a for a in answers if a.decision == "eligible"],
+        "needs_data": [a for a in answers if a.decision == "needs_data"],
+        "near": [a for a in answers if a.decision == "ineligible" and a.outcome.near_miss],
+        "ineligible": [a for a in answers if a.decision == "ineligible" and not a.outcome.near_miss],
+    }
+    limit = None if request.GET.get("all") else CHECKUP_ROWS
+    shown = {key: rows[:limit] for key, rows in groups.items()}
+    return render(request, "policies/checkup.html", {
+        "enterprise": enterprise, "groups": groups, "shown": shown, "total": len(answers),
+        "cut": limit is not None and any(len(rows) > CHECKUP_ROWS for rows in groups.values()),
+    })  # fmt: skip
+
+
+@login_required
+def cases(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not get_scope(user).own_enterprise_ids:
+        raise PermissionDenied
+    page = Paginator(selectors.own_cases(user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "policies/cases.html", {"page": page})
