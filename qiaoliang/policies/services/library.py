@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,15 +15,16 @@ from qiaoliang.core import audit
 from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
 from qiaoliang.core.models import Region
+from qiaoliang.core.notifications import notify
 from qiaoliang.core.numbers import check_fits
 from qiaoliang.core.permissions import CHANGE, require, require_capability
 from qiaoliang.core.text import clean_text, compact_text
 from qiaoliang.core.transitions import Transitions
 from qiaoliang.orgs.models import Organization
-from qiaoliang.orgs.selectors import get_scope
+from qiaoliang.orgs.selectors import contacts_of, get_scope
 from qiaoliang.policies import clauses as clause_types
 from qiaoliang.policies import documents
-from qiaoliang.policies.models import CLAUSE_TYPES, Clause, Policy, PolicyStatusChange, SupportItem
+from qiaoliang.policies.models import CLAUSE_TYPES, Clause, Policy, PolicyStatusChange, Push, SupportItem
 from qiaoliang.policies.units import Dimension, UnitError, parse_quantity
 
 P = Policy.Status
@@ -38,6 +40,7 @@ POLICY_FIELDS = ("title", "issuer", "department", "document_number", "level", "r
 ITEM_FIELDS = ("name", "benefit", "max_amount", "how_to_apply", "window_opens", "window_closes",
                "contact_department", "contact", "delivery", "clause")  # fmt: skip
 MAX_CLAUSES = 2000
+WITHDRAWN_TITLE = gettext_lazy("A policy you qualified for was withdrawn: %(policy)s")
 VALID_TYPES = {value for value, _label in CLAUSE_TYPES}
 
 
@@ -173,6 +176,13 @@ def withdraw(*, actor: Any, policy: Policy, reason: str) -> Policy:
     if not reason.strip():
         raise DomainError(_("Say why the policy is withdrawn."), code="reason")
     policy = POLICY_TRANSITIONS.move(policy, P.WITHDRAWN, actor=actor, note=reason)
+    # The enterprises told they qualify are told it is withdrawn, with the reason (before their answers go).
+    told = list(Push.objects.filter(item__policy=policy).values_list("enterprise_id", flat=True).distinct())
+    if told:
+        notify(users=contacts_of(told), kind="policies.withdrawn", title=WITHDRAWN_TITLE,
+               body=reason.replace("%", "%%"), params={"policy": policy.title},
+               url=reverse("policies:detail", args=[policy.pk]), target=policy,
+               organization_id=policy.organization_id, actor=actor)  # fmt: skip
     enqueue_on_commit("policies.recompute_policy", policy.pk)
     return policy
 

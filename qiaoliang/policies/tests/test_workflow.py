@@ -295,3 +295,27 @@ def test_a_policys_region_bounds_every_item(world: Any) -> None:
     answer = decisions.answer_for(world.e3, item)
     assert answer is not None and answer.decision == "ineligible"
     assert "北京" in answer.outcome.groups[0][0].condition.describe()
+
+
+def test_the_policy_page_reads_a_fixed_number_of_queries(world: Any, django_assert_max_num_queries: Any) -> None:
+    policy, _item = make_policy(world)
+    for number in range(2, 12):
+        item = library.save_item(actor=world.staff, policy=policy, data={"name": f"事项{number}", "benefit": "补助"})
+        rulebook.save_rule(actor=world.staff, item=item, expression=RULE)
+    library.update_policy(actor=world.staff, policy=policy, data={"region": Region.objects.get(code="110000")})
+    client = client_for(world.staff)
+    client.get(reverse("policies:detail", args=[policy.pk]))  # warm the per-process caches
+    with django_assert_max_num_queries(30):
+        response = client.get(reverse("policies:detail", args=[policy.pk]))
+    assert response.status_code == 200 and "事项11" in response.content.decode()
+
+
+def test_withdrawing_tells_the_enterprises_that_qualified(world: Any) -> None:
+    give_facts(world)
+    policy, item = make_policy(world)
+    with pytest.raises(DomainError):
+        library.withdraw(actor=world.staff, policy=policy, reason=" ")
+    library.withdraw(actor=world.staff, policy=policy, reason="上级政策调整，暂停执行")
+    note = Notification.objects.get(user=world.contact, kind="policies.withdrawn")
+    assert "上级政策调整" in note.body
+    assert not Eligibility.objects.filter(item=item).exists()
