@@ -26,6 +26,8 @@ class SupportItemSerializer(serializers.ModelSerializer):
 
 class PolicySerializer(serializers.ModelSerializer):
     organization = serializers.CharField(source="organization.name", read_only=True)
+    # A plain string: many policies have no source link, and "" is not a URI (the schema's "uri" format).
+    source_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Policy
