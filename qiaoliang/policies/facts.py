@@ -10,7 +10,6 @@ derived (age in years, R&D share of revenue). Values are Decimals in the base un
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -105,10 +104,6 @@ FIELDS: dict[str, FactField] = {
 ENTERED_FIELDS = [f for f in FIELDS.values() if f.source in (Source.YEARLY, Source.STANDING)]
 
 
-def fact_field(code: str) -> FactField:
-    return FIELDS[code]
-
-
 class FactValue(NamedTuple):  # a tuple: built a million times when a policy is computed for every enterprise
     value: Decimal
     reviewed: bool
@@ -145,34 +140,6 @@ class Snapshot:
 def reference_year(on: datetime.date) -> int:
     """The last complete fiscal year on a day: yearly conditions without a window read this year."""
     return on.year - 1
-
-
-def snapshot_from_rows(enterprise: Any, facts: Iterable[Any], honours: Iterable[Any]) -> Snapshot:
-    """Build a snapshot from an Enterprise and its EnterpriseFact / EnterpriseHonour rows (rejected ones excluded)."""
-    snap = Snapshot(
-        enterprise_id=enterprise.pk,
-        region=enterprise.region_id or "",
-        industry=enterprise.industry_id or "",
-        industry_section=(enterprise.industry.section if enterprise.industry_id and enterprise.industry else ""),
-        size=enterprise.size or "",
-        ownership=enterprise.ownership or "",
-        founded_on=enterprise.founded_on,
-    )
-    if enterprise.employees is not None:
-        snap.standing["employees"] = FactValue(Decimal(enterprise.employees), reviewed=True)
-    for fact in facts:
-        value = FactValue(fact.value, reviewed=fact.status == "reviewed", year=fact.year)
-        if fact.field == "declaration":
-            snap.declarations[fact.key] = value
-        elif fact.field in ("declared_money", "declared_number"):
-            snap.figures[f"{fact.field}:{fact.key}"] = value
-        elif fact.year:
-            snap.yearly.setdefault(fact.field, {})[fact.year] = value
-        else:
-            snap.standing[fact.field] = value
-    for honour in honours:
-        snap.honours.append(HeldHonour(honour.code, honour.status == "reviewed", honour.valid_until))
-    return snap
 
 
 # GB/T 4754-2017: the first two-digit division of each section (门类).

@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from qiaoliang.core import audit
 from qiaoliang.core.notifications import notify
 from qiaoliang.orgs.models import Enterprise, Membership
 from qiaoliang.orgs.selectors import contacts_of
@@ -413,17 +412,13 @@ def push_item(item: SupportItem, enterprise_ids: Sequence[int]) -> int:
                 [Push(item=item, enterprise_id=pk, organization_id=policy.organization_id) for pk in chunk],
                 ignore_conflicts=True,
             )
-            for contact_chunk in _contacts_by_enterprise(chunk):
-                notify(users=contact_chunk, kind="policies.push", title=PUSH_TITLE, body=PUSH_BODY,
+            contacts = contacts_of(chunk)
+            if contacts:
+                notify(users=contacts, kind="policies.push", title=PUSH_TITLE, body=PUSH_BODY,
                        params={"item": item.name, "policy": policy.title}, url=url, target=item,
                        organization_id=policy.organization_id)  # fmt: skip
         count += len(chunk)
     return count
-
-
-def _contacts_by_enterprise(enterprise_ids: list[int]) -> list[list[Any]]:
-    users = contacts_of(enterprise_ids)
-    return [users] if users else []
 
 
 def _list_cases(item: SupportItem, enterprise_ids: Sequence[int]) -> None:
@@ -433,8 +428,3 @@ def _list_cases(item: SupportItem, enterprise_ids: Sequence[int]) -> None:
                        amount=item.max_amount) for pk in enterprise_ids],
         ignore_conflicts=True, batch_size=2000,
     )  # fmt: skip
-
-
-def record_recompute(actor: Any, policy: Policy, totals: dict[str, int]) -> None:
-    audit.record("policies.recomputed", actor=actor, target=policy, organization_id=policy.organization_id,
-                 data=totals)  # fmt: skip
