@@ -182,6 +182,22 @@ class ThresholdBook:
         return self._parsed[code]
 
 
+# What a derived field is computed from: a change of these changes it.
+DERIVED_FROM: dict[str, tuple[str, ...]] = {"rd_ratio": ("rd_expense", "revenue")}
+
+
+def fields_read(expression: Expression, thresholds: ThresholdBook | None = None) -> frozenset[str]:
+    """The enterprise fields a rule reads (named thresholds expanded, derived fields with their sources): after a
+    change of other fields its answer cannot change."""
+    found: set[str] = set()
+    for cond in expression.conditions():
+        if cond.field == "threshold" and thresholds is not None:
+            found |= fields_read(thresholds.expression(cond.value), thresholds)
+        found.add(cond.field)
+        found.update(DERIVED_FROM.get(cond.field, ()))
+    return frozenset(found)
+
+
 def _where(position: str, message: str) -> RuleError:
     return RuleError(_("Condition %(position)s: %(message)s") % {"position": position, "message": message},
                      code="expression")  # fmt: skip

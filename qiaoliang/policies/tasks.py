@@ -18,9 +18,16 @@ def recompute_item(item_id: int) -> dict[str, int]:
 
 
 @background("policies.recompute_enterprise")
-def recompute_enterprise(enterprise_id: int) -> dict[str, int]:
-    """Answer every item in force for one enterprise after its figures or honours changed."""
-    return decisions.recompute_enterprise(enterprise_id)
+def recompute_enterprise(enterprise_id: int, fields: list[str] | None = None) -> dict[str, int]:
+    """Answer the items in force for one enterprise after its figures or honours changed (with `fields`, only
+    the items whose rules read one of those fields)."""
+    return decisions.recompute_enterprise(enterprise_id, fields=fields)
+
+
+@background("policies.recompute_enterprises")
+def recompute_enterprises(enterprise_ids: list[int], fields: list[str] | None = None) -> dict[str, int]:
+    """After an import of figures: a few enterprises one by one, many with the batch evaluator over every item."""
+    return decisions.recompute_enterprises(enterprise_ids, fields=fields)
 
 
 @background("policies.remind_questions")

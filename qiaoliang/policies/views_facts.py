@@ -18,9 +18,10 @@ from django.views.decorators.http import require_POST
 from qiaoliang.core.errors import redirect_on_error
 from qiaoliang.core.files import serve_private_file
 from qiaoliang.core.permissions import VIEW, get_for_user, has_capability
+from qiaoliang.core.sheets import XLSX_CONTENT_TYPE, write_workbook
 from qiaoliang.orgs.models import Enterprise
 from qiaoliang.orgs.selectors import get_scope
-from qiaoliang.policies import selectors
+from qiaoliang.policies import importers, selectors
 from qiaoliang.policies.forms import DeclarationForm, FactForm, HonourForm, form_errors
 from qiaoliang.policies.models import EnterpriseFact, EnterpriseHonour
 from qiaoliang.policies.services import facts as fact_service
@@ -112,6 +113,40 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "honours": [(row, fact_service.describe(row)) for row in honour_rows[:REVIEW_ROWS]],
         "fact_count": fact_rows.count(), "honour_count": honour_rows.count(),
     })  # fmt: skip
+
+
+@login_required
+def import_facts(request: HttpRequest) -> HttpResponse:
+    """Staff import figures from an xlsx or CSV sheet: every cell checked, all written or none."""
+    user: Any = request.user
+    if not has_capability(user, "policies.review_facts"):
+        raise PermissionDenied
+    result = None
+    if request.method == "POST" and request.FILES.get("file"):
+        upload: Any = request.FILES["file"]
+        result = importers.parse(upload, upload.name or "", user)
+        if not result.file_error and not result.errors:
+            importers.import_facts(actor=user, parsed=result)
+            messages.success(request, _("%(figures)d figures of %(enterprises)d enterprises were imported "
+                                        "(%(created)d new, %(changed)d changed); policy answers are being updated.")
+                             % {"figures": result.figures, "enterprises": result.enterprises,
+                                "created": result.created, "changed": result.changed})  # fmt: skip
+            return redirect("policies:import_facts")
+    return render(request, "policies/import_facts.html", {
+        "result": result, "headers": importers.template_headers(), "max_rows": importers.MAX_ROWS,
+        "errors": result.errors[:200] if result else [],
+    })  # fmt: skip
+
+
+@login_required
+def import_template(request: HttpRequest) -> HttpResponse:
+    """The figures sheet's template: its header row."""
+    if not has_capability(request.user, "policies.review_facts"):
+        raise PermissionDenied
+    content, _size = write_workbook([], importers.template_headers(), title="figures")
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="figures-template.xlsx"'
+    return response
 
 
 @login_required

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qiaoliang.core.errors import redirect_on_error
+from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.forms import call_service
 from qiaoliang.core.permissions import CHANGE, VIEW, can, get_for_user, has_capability
 from qiaoliang.orgs.models import Enterprise
@@ -149,16 +150,61 @@ def case_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def propose(request: HttpRequest, pk: int) -> HttpResponse:
-    """Conditions read from a clause's text, as a fragment for the rule editor (staff confirm or correct)."""
+    """Conditions read from a clause's text: staff keep, correct, reject or add conditions; what they did is kept
+    as training data, and the kept conditions are given as the rule editor reads them."""
     user: Any = request.user
     clause = Clause.objects.select_related("policy").filter(pk=pk).first()
     if clause is None or not can(user, CHANGE, clause.policy):
         raise PermissionDenied
-    proposals = rulebook.propose_conditions(clause)
+    kept = None
+    if request.method == "POST":
+        rows = _reviewed_rows(request)
+        try:
+            kept = rulebook.review_proposals(actor=user, clause=clause, rows=rows)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            proposals = [rulebook.Proposal(**r.proposed, condition=None) for r in rows if r.proposed]  # as proposed
+        else:
+            messages.success(request, _("Your review was kept; the reading of conditions learns from it."))
+            proposals = kept
+    else:
+        proposals = rulebook.propose_conditions(clause)
+    shown = kept if kept is not None else proposals
+    items = list(clause.policy.items.order_by("position", "pk").values("pk", "name"))
     return render(request, "policies/partials/proposals.html", {
-        "clause": clause, "proposals": proposals,
-        "json": json.dumps({"all": [[p.condition] for p in proposals if p.condition]}, ensure_ascii=False, indent=1),
+        "clause": clause, "proposals": proposals, "reviewed": kept is not None, "items": items,
+        "entry_types": rulebook.ENTRY_TYPES, "relations": rulebook.RELATIONS, "blank_rows": range(2),
+        "json": json.dumps({"all": [[p.condition] for p in shown if p.condition]}, ensure_ascii=False, indent=1),
     })  # fmt: skip
+
+
+def _reviewed_rows(request: HttpRequest) -> list[rulebook.ReviewedRow]:
+    """The proposals form's rows: `rows` numbered rows of proposal (JSON, as shown), type, variable, relation, value."""
+    post = request.POST
+    count = min(int(post["rows"]) if post.get("rows", "").isdigit() else 0, rulebook.MAX_REVIEW_ROWS + 1)
+    rows = []
+    for index in range(count):
+        prefix = f"r{index}-"
+        proposed: dict[str, str] | None = None
+        raw = post.get(prefix + "proposed", "")
+        if raw and len(raw) <= 2000:
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                proposed = {k: str(data.get(k, ""))[:200] for k in ("entry_type", "var", "relation", "field")}
+        rows.append(
+            rulebook.ReviewedRow(
+                proposed=proposed,
+                entry_type=post.get(prefix + "entry_type", "")[:20],
+                var=post.get(prefix + "var", "")[:40],
+                relation=post.get(prefix + "relation", "")[:10],
+                field=post.get(prefix + "field", "")[:300],
+                keep=post.get(prefix + "keep") == "1",
+            )
+        )
+    return rows
 
 
 @login_required

@@ -41,7 +41,7 @@ from qiaoliang.policies.models import (
     Rule,
     SupportItem,
 )
-from qiaoliang.policies.rules import BatchEvaluator, Expression, Outcome, ThresholdBook, Tri, evaluate
+from qiaoliang.policies.rules import BatchEvaluator, Expression, Outcome, ThresholdBook, Tri, evaluate, fields_read
 from qiaoliang.policies.rules import parse_expression as parse
 
 BATCH = 20_000  # enterprises per batch of snapshots (memory stays bounded at any number of enterprises)
@@ -230,7 +230,8 @@ def outcomes_for(item: SupportItem, enterprise_ids: Sequence[int], *, on: dateti
 
 
 def _store_batch(item: SupportItem, rule: Rule, expression: Expression, batch: BatchEvaluator,
-                 on: datetime.date, now: datetime.datetime) -> tuple[list[int], int, int, int]:  # fmt: skip
+                 on: datetime.date, now: datetime.datetime, *, exact: bool = False
+                 ) -> tuple[list[int], int, int, int]:  # fmt: skip
     """Store one item's eligible enterprises of a batch; return (eligible ids, eligible, needs data, near misses).
 
     Only eligible pairs are stored, bare: their reasons are computed when a page shows them, and near misses are
@@ -241,8 +242,13 @@ def _store_batch(item: SupportItem, rule: Rule, expression: Expression, batch: B
     near = int((((groups == Tri.FALSE).sum(axis=0) == 1) & ((groups != Tri.TRUE).sum(axis=0) == 1)).sum())
     snaps = batch.snapshots
     eligible_ids = [snaps[int(i)].enterprise_id for i in np.nonzero(states == Tri.TRUE)[0]]
-    first, last = snaps[0].enterprise_id, snaps[-1].enterprise_id
-    Eligibility.objects.filter(item=item, enterprise_id__gte=first, enterprise_id__lte=last).delete()
+    if exact:  # a chosen part of the enterprises: exactly theirs
+        answered = [snap.enterprise_id for snap in snaps]
+        for start in range(0, len(answered), 5000):
+            Eligibility.objects.filter(item=item, enterprise_id__in=answered[start : start + 5000]).delete()
+    else:  # every enterprise the item reaches, ids ascending: one range
+        first, last = snaps[0].enterprise_id, snaps[-1].enterprise_id
+        Eligibility.objects.filter(item=item, enterprise_id__gte=first, enterprise_id__lte=last).delete()
     _insert(item.pk, rule.pk, eligible_ids, now)
     return eligible_ids, len(eligible_ids), int((states == Tri.UNKNOWN).sum()), near
 
@@ -306,6 +312,7 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
             status=Membership.Status.ACTIVE, organization__path__startswith=items[item_id].policy.organization.path
         )
         Eligibility.objects.filter(item_id=item_id).exclude(enterprise_id__in=members.values("enterprise_id")).delete()
+    exact = enterprise_ids is not None
     by_path: dict[str, list[int]] = {}
     for item_id in rules:
         by_path.setdefault(items[item_id].policy.organization.path, []).append(item_id)
@@ -319,15 +326,22 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
             batch = BatchEvaluator(subset, on, book)  # one per batch and tree: its columns serve every item
             for item_id in path_items:
                 with transaction.atomic():
-                    ids, eligible, unknown, near = _store_batch(items[item_id], rules[item_id], parsed[item_id],
-                                                                batch, on, now)  # fmt: skip
+                    ids, eligible, unknown, near = _store_batch(
+                        items[item_id], rules[item_id], parsed[item_id], batch, on, now, exact=exact
+                    )
                 eligible_ids[item_id] += ids
                 counts[item_id][0] += eligible
                 counts[item_id][1] += unknown
                 counts[item_id][2] += near
+    if enterprise_ids is not None:  # a part of the enterprises: the stored counts are recounted, not replaced
+        stored = dict(Eligibility.objects.filter(item_id__in=list(counts)).values("item_id")
+                      .annotate(n=Count("pk")).values_list("item_id", "n"))  # fmt: skip
     for item_id, (eligible, unknown, near) in counts.items():
-        SupportItem.objects.filter(pk=item_id).update(eligible_count=eligible, needs_data_count=unknown,
-                                                      near_miss_count=near, computed_at=now)  # fmt: skip
+        if enterprise_ids is not None:
+            SupportItem.objects.filter(pk=item_id).update(eligible_count=stored.get(item_id, 0))
+        else:
+            SupportItem.objects.filter(pk=item_id).update(eligible_count=eligible, needs_data_count=unknown,
+                                                          near_miss_count=near, computed_at=now)  # fmt: skip
         totals["eligible"] += eligible
         totals["needs_data"] += unknown
         totals["near_miss"] += near
@@ -357,36 +371,91 @@ def _enterprise_ids_under(path: str) -> list[int]:
     )  # fmt: skip
 
 
-def recompute_enterprise(enterprise_id: int, *, on: datetime.date | None = None, push: bool = True) -> dict[str, int]:
-    """Answer every item in force for one enterprise; update its stored answers; push what it newly qualifies for."""
+_READS: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def _reads(rule: Rule, expression: Expression, book: ThresholdBook) -> frozenset[str]:
+    key = (rule.pk, json.dumps(rule.expression, sort_keys=True, ensure_ascii=False))
+    found = _READS.get(key)
+    if found is None:
+        if len(_READS) >= _PARSED_MAX:
+            _READS.clear()
+        found = _READS[key] = fields_read(expression, book)
+    return found
+
+
+def recompute_enterprise(enterprise_id: int, *, fields: Iterable[str] | None = None, on: datetime.date | None = None,
+                         push: bool = True) -> dict[str, int]:  # fmt: skip
+    """Answer the items in force for one enterprise; update its stored answers; push what it newly qualifies for.
+
+    With `fields` (the fields whose figures or honours changed), only the rules that read one of them are
+    evaluated: the others' answers cannot have changed. Without, every item is answered again.
+    """
     on = on or timezone.localdate()
     now = timezone.now()
-    enterprise = Enterprise.objects.get(pk=enterprise_id)
+    changed = None if fields is None else frozenset(fields)
     book = threshold_book()
-    snap = snapshot_of(enterprise)
     org_paths = list(
         Membership.objects.filter(enterprise_id=enterprise_id, status=Membership.Status.ACTIVE).values_list(
             "organization__path", flat=True
         )
     )
-    rows, newly = [], []
+    snap: Snapshot | None = None
+    answered: list[int] = []
+    eligible: dict[int, Rule] = {}
     for rule in rules_in_force_cached(on):
         if not any(path.startswith(rule.item.policy.organization.path) for path in org_paths):
             continue
-        outcome = evaluate(parse_rule(rule, book), snap, on, book)
-        if outcome.state == Tri.TRUE:
-            rows.append(Eligibility(item=rule.item, enterprise_id=enterprise_id, rule=rule, computed_at=now))
-            newly.append(rule.item)
+        expression = parse_rule(rule, book)
+        if changed is not None and not (_reads(rule, expression, book) & changed):
+            continue
+        if snap is None:
+            found = snapshots([enterprise_id])
+            if not found:
+                raise Enterprise.DoesNotExist(enterprise_id)
+            snap = found[0]
+        answered.append(rule.item_id)
+        if evaluate(expression, snap, on, book).state == Tri.TRUE:
+            eligible[rule.item_id] = rule
     with transaction.atomic():
-        Eligibility.objects.filter(enterprise_id=enterprise_id).delete()
-        Eligibility.objects.bulk_create(rows)
+        stored = Eligibility.objects.filter(enterprise_id=enterprise_id)
+        if changed is not None:
+            stored = stored.filter(item_id__in=answered)
+        before = set(stored.values_list("item_id", flat=True))
+        stored.delete()
+        Eligibility.objects.bulk_create(
+            [Eligibility(item=rule.item, enterprise_id=enterprise_id, rule=rule, computed_at=now)
+             for rule in eligible.values()]
+        )  # fmt: skip
+    newly = [rule.item for item_id, rule in eligible.items() if item_id not in before]
     pushed = 0
-    if push:
+    if push and newly:
+        already = set(Push.objects.filter(enterprise_id=enterprise_id, item__in=newly)
+                      .values_list("item_id", flat=True))  # fmt: skip
         for item in newly:
-            pushed += push_item(item, [enterprise_id])
+            if item.pk not in already:
+                pushed += push_item(item, [enterprise_id])
             if item.delivery == SupportItem.Delivery.AUTOMATIC:
                 _list_cases(item, [enterprise_id])
-    return {"eligible": len(newly), "pushed": pushed}
+    return {"answered": len(answered), "eligible": len(eligible), "pushed": pushed}
+
+
+ONE_BY_ONE = 50  # above this many enterprises, the batch evaluator over every item is faster
+
+
+def recompute_enterprises(enterprise_ids: Sequence[int], *, fields: Iterable[str] | None = None,
+                          on: datetime.date | None = None, push: bool = True) -> dict[str, int]:  # fmt: skip
+    """Answer the items in force for several enterprises (after an import of their figures)."""
+    ids = sorted(set(enterprise_ids))
+    if len(ids) <= ONE_BY_ONE:
+        totals = {"answered": 0, "eligible": 0, "pushed": 0}
+        for pk in ids:
+            for key, value in recompute_enterprise(pk, fields=fields, on=on, push=push).items():
+                totals[key] += value
+        return totals
+    on = on or timezone.localdate()
+    items = [rule.item_id for rule in rules_in_force_cached(on)]
+    return recompute_items(items, on=on, push=push, enterprise_ids=ids)
 
 
 PUSH_TITLE = gettext_lazy("You may qualify for: %(item)s")

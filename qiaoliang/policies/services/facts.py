@@ -83,7 +83,14 @@ def set_fact(*, actor: Any, enterprise: Enterprise, field: str, value: str, year
     else:
         number = _quantity(field, value)
     year = _check_year(int(year or 0), field)
-    stored = check_fits(EnterpriseFact, "value", number, code="value", money=spec.dimension == "money")
+    stored = check_fits(
+        EnterpriseFact,
+        "value",
+        number,
+        code="value",
+        money=spec.dimension == "money",
+        allow_negative=field == "net_profit",
+    )  # a loss is a negative profit
     assert stored is not None
     status = S.REVIEWED if role == "staff" else S.SUBMITTED
     fact, created = EnterpriseFact.objects.select_for_update().get_or_create(
@@ -104,7 +111,7 @@ def set_fact(*, actor: Any, enterprise: Enterprise, field: str, value: str, year
     fact.save()
     audit.record("policies.fact.saved", actor=actor, target=enterprise, organization_id=_org_id(enterprise),
                  data={"field": field, "key": key, "year": year, "value": format(stored, "f")})  # fmt: skip
-    enqueue_on_commit("policies.recompute_enterprise", enterprise.pk)
+    enqueue_on_commit("policies.recompute_enterprise", enterprise.pk, [field])
     return fact
 
 
@@ -167,16 +174,16 @@ def set_honour(*, actor: Any, enterprise: Enterprise, text: str, code: str = "",
     honour.save()
     audit.record("policies.honour.saved", actor=actor, target=enterprise, organization_id=_org_id(enterprise),
                  data={"code": code})  # fmt: skip
-    enqueue_on_commit("policies.recompute_enterprise", enterprise.pk)
+    enqueue_on_commit("policies.recompute_enterprise", enterprise.pk, ["honour"])
     return honour
 
 
 @transaction.atomic
 def delete_fact(*, actor: Any, fact: EnterpriseFact) -> None:
     _role(actor, fact.enterprise)
-    enterprise_id = fact.enterprise_id
+    enterprise_id, field = fact.enterprise_id, fact.field
     fact.delete()
-    enqueue_on_commit("policies.recompute_enterprise", enterprise_id)
+    enqueue_on_commit("policies.recompute_enterprise", enterprise_id, [field])
 
 
 REVIEW_TITLES = {
@@ -205,7 +212,8 @@ def review(*, actor: Any, obj: EnterpriseFact | EnterpriseHonour, approve: bool,
     notify(users=contacts_of([row.enterprise_id]), kind=f"policies.fact.{row.status}",
            title=REVIEW_TITLES[row.status], body=note.replace("%", "%%"), params={"what": what}, url="/policies/facts/",
            target=row.enterprise, organization_id=_org_id(row.enterprise), actor=actor)  # fmt: skip
-    enqueue_on_commit("policies.recompute_enterprise", row.enterprise_id)
+    changed = ["honour"] if isinstance(row, EnterpriseHonour) else [row.field]
+    enqueue_on_commit("policies.recompute_enterprise", row.enterprise_id, changed)
     return row
 
 

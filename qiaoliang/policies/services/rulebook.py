@@ -185,3 +185,85 @@ def record_correction(*, actor: Any, clause: Clause, action: str, proposed: dict
         relation=str(final.get("relation", ""))[:10], field=str(final.get("field", ""))[:200],
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )  # fmt: skip
+
+
+ENTRY_TYPES = ("经营要求", "业务领域", "企业类型", "注册地", "研发要求", "法人资格", "产权要求", "其他类别")
+RELATIONS = ("是", "否", "符合", "大于", "大于等于", "小于", "小于等于", "包含", "不包含", "属于")
+MAX_REVIEW_ROWS = 50
+
+
+@dataclass
+class ReviewedRow:
+    """One row of the proposals form: a proposal (or a condition staff add), kept or rejected, as finally written."""
+
+    proposed: dict[str, str] | None
+    entry_type: str
+    var: str
+    relation: str
+    field: str
+    keep: bool
+
+
+@transaction.atomic
+def review_proposals(*, actor: Any, clause: Clause, rows: list[ReviewedRow]) -> list[Proposal]:
+    """Record what staff did with each proposal of a clause (accepted, corrected, rejected, added: the extractor's
+    training data) and return the kept conditions as the engine reads them. Every row is checked first; a bad
+    row refuses the whole form, so nothing is half-recorded."""
+    require(actor, CHANGE, clause.policy)
+    if len(rows) > MAX_REVIEW_ROWS:
+        raise DomainError(_("At most %(max)d conditions at a time.") % {"max": MAX_REVIEW_ROWS}, code="rows")
+    cleaned: list[tuple[str, ReviewedRow]] = []
+    for number, row in enumerate(rows, start=1):
+        final = ReviewedRow(row.proposed, row.entry_type.strip(), row.var.strip()[:40], row.relation.strip(),
+                            " ".join(row.field.split()), row.keep)  # fmt: skip
+        if row.proposed is None and not final.field:
+            continue  # an empty "add" row
+        if final.keep:
+            where = {"row": number}
+            if not final.field:
+                raise DomainError(_("Condition %(row)d: write the value (the field as the policy states it).")
+                                  % where, code="field")  # fmt: skip
+            if len(final.field) > 200:
+                raise DomainError(_("Condition %(row)d: the value is longer than 200 characters.") % where,
+                                  code="field")  # fmt: skip
+            if final.entry_type not in ENTRY_TYPES:
+                raise DomainError(_("Condition %(row)d: choose the type from the list.") % where, code="entry_type")
+            if final.relation not in RELATIONS:
+                raise DomainError(_("Condition %(row)d: choose the relation from the list.") % where, code="relation")
+        if row.proposed is None:
+            action = ConditionCorrection.Action.ADDED
+        elif not final.keep:
+            action = ConditionCorrection.Action.REJECTED
+        elif all(str(row.proposed.get(k, "")) == getattr(final, k) for k in ("entry_type", "var", "relation", "field")):
+            action = ConditionCorrection.Action.ACCEPTED
+        else:
+            action = ConditionCorrection.Action.CORRECTED
+        cleaned.append((action, final))
+    kept: list[Proposal] = []
+    for action_taken, final in cleaned:
+        values = {"entry_type": final.entry_type, "var": final.var, "relation": final.relation, "field": final.field}
+        record_correction(actor=actor, clause=clause, action=action_taken, proposed=final.proposed,
+                          final=values if final.keep else {})  # fmt: skip
+        if final.keep:
+            condition, problem, _typed = dev_rules.condition_for({"eid": "", **values}, str(clause.policy_id))
+            if condition is not None:
+                condition["clause"] = clause.pk
+            kept.append(Proposal(final.entry_type, final.var, final.relation, final.field, condition, problem))
+    audit.record("policies.proposals.reviewed", actor=actor, target=clause.policy,
+                 organization_id=clause.policy.organization_id,
+                 data={"clause": clause.pk, "rows": len(cleaned), "kept": len(kept)})  # fmt: skip
+    return kept
+
+
+def corrections_as_entries(rows: Any) -> list[dict[str, str]]:
+    """Kept corrections in the shape of the annotations (sid, sentence, entry_type, var, relation, field): more
+    training data for `train_policy_extractor --extra-entries`."""
+    entries = []
+    for row in rows:
+        if row.action == ConditionCorrection.Action.REJECTED or not row.field:
+            continue
+        entries.append({
+            "sid": f"q{row.clause.policy_id}_{row.clause_id}", "sentence": row.sentence, "entry_type": row.entry_type,
+            "var": row.var, "relation": row.relation, "field": row.field,
+        })  # fmt: skip
+    return entries

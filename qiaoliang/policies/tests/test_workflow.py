@@ -95,6 +95,36 @@ def test_a_fact_change_recomputes_the_enterprise(world: Any) -> None:
     assert Push.objects.filter(item=item, enterprise=world.e1).exists()
 
 
+def test_a_fact_change_answers_only_the_rules_that_read_the_field(world: Any) -> None:
+    year = datetime.date.today().year - 1
+    _policy, by_revenue = make_policy(world)  # region, revenue, honour
+    by_tax = library.save_item(
+        actor=world.staff, policy=by_revenue.policy, data={"name": "纳税奖励", "benefit": "奖励10万元"}
+    )
+    tax_rule = {"all": [[{"field": "tax", "op": "gte", "text": "100万元"}]]}
+    rulebook.save_rule(actor=world.staff, item=by_tax, expression=tax_rule)
+    by_scale = library.save_item(
+        actor=world.staff, policy=by_revenue.policy, data={"name": "规上奖励", "benefit": "奖励20万元"}
+    )
+    scale_rule = {"all": [[{"field": "threshold", "op": "eq", "value": "above_scale_industry"}]]}
+    rulebook.save_rule(actor=world.staff, item=by_scale, expression=scale_rule)
+    decisions.recompute_policy(by_revenue.policy_id)
+    fact_service.set_fact(actor=world.staff, enterprise=world.e1, field="tax", value="150万元", year=year)
+    assert Eligibility.objects.filter(item=by_tax, enterprise=world.e1).exists()
+    # a revenue change answers the revenue rule and the named threshold that reads revenue, not the tax rule
+    result = decisions.recompute_enterprise(world.e1.pk, fields=["revenue"])
+    assert result["answered"] == 2
+    assert Eligibility.objects.filter(item=by_tax, enterprise=world.e1).exists()  # kept, not re-answered
+    result = decisions.recompute_enterprise(world.e1.pk, fields=["rd_expense"])
+    assert result["answered"] == 0
+    # an honour answers the rule with the honour condition only; a full answer covers all three
+    assert decisions.recompute_enterprise(world.e1.pk, fields=["honour"])["answered"] == 1
+    assert decisions.recompute_enterprise(world.e1.pk)["answered"] == 3
+    # the tax figure removed: the tax item is answered again and no longer stored
+    fact_service.delete_fact(actor=world.staff, fact=EnterpriseFact.objects.get(enterprise=world.e1, field="tax"))
+    assert not Eligibility.objects.filter(item=by_tax, enterprise=world.e1).exists()
+
+
 def test_missing_data_is_named_never_a_silent_no(world: Any) -> None:
     _policy, item = make_policy(world)
     fact_service.set_honour(actor=world.staff, enterprise=world.e1, text="国家高新技术企业")
