@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,12 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qiaoliang.core.errors import redirect_on_error
+from qiaoliang.core.files import serve_private_file
 from qiaoliang.core.forms import call_service
 from qiaoliang.core.permissions import CHANGE, VIEW, can, get_for_user, has_capability
+from qiaoliang.core.uploads import TYPES
 from qiaoliang.orgs.selectors import get_scope
 from qiaoliang.policies import selectors
 from qiaoliang.policies.forms import AnswerForm, ImportForm, PolicyForm, QuestionForm, form_errors
-from qiaoliang.policies.models import CLAUSE_TYPES, Policy, PolicyQuestion
+from qiaoliang.policies.models import CLAUSE_TYPES, Policy, PolicyAttachment, PolicyQuestion
 from qiaoliang.policies.permissions import ANSWER
 from qiaoliang.policies.services import decisions, library, questions
 
@@ -54,6 +57,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "items": _with_rule_text(selectors.policy_items(policy)),
         "clauses": selectors.policy_clauses(policy),
         "events": policy.events.order_by("starts_at")[:20],
+        "attachments": list(policy.attachments.all()),
         "faq": selectors.faq(user, policy=policy)[:50],
         "own_questions": selectors.own_questions(user, policy)[:20] if scope.own_enterprise_ids else [],
         "may_change": may_change,
@@ -149,6 +153,21 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         library.set_clause_type(actor=user, clause=clause, clause_type=request.POST.get("clause_type", ""))
         messages.success(request, _("Clause type saved."))
         return redirect(policy_url(policy) + f"#clause-{clause.pk}")
+    elif action == "attach":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("Choose a file to attach."))
+        else:
+            library.add_attachment(actor=user, policy=policy, upload=upload)
+            messages.success(request, _("Attachment added."))
+        return redirect(policy_url(policy) + "#attachments")
+    elif action == "detach":
+        attachment = policy.attachments.filter(pk=_int(request.POST.get("attachment"))).first()
+        if attachment is None:
+            raise PermissionDenied
+        library.remove_attachment(actor=user, attachment=attachment)
+        messages.success(request, _("Attachment removed."))
+        return redirect(policy_url(policy) + "#attachments")
     else:
         raise PermissionDenied
     return redirect("policies:detail", policy.pk)
@@ -238,3 +257,12 @@ def statistics(request: HttpRequest) -> HttpResponse:
         start, end = end, start
     return render(request, "policies/statistics.html", {"stats": selectors.statistics(user, start, end),
                                                        "start": start, "end": end})  # fmt: skip
+
+
+def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A policy's attachment, for whoever may read the policy (published policies are public)."""
+    row = get_object_or_404(PolicyAttachment.objects.filter(policy__in=selectors.visible_policies(request.user)), pk=pk)
+    extension = row.name.rsplit(".", 1)[-1].lower() if "." in row.name else ""
+    known = TYPES.get(f".{extension}")
+    content_type = known.content_type if known else "application/octet-stream"
+    return serve_private_file(row.file, name=row.name, content_type=content_type)

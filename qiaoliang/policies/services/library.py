@@ -20,11 +20,20 @@ from qiaoliang.core.numbers import check_fits
 from qiaoliang.core.permissions import CHANGE, require, require_capability
 from qiaoliang.core.text import clean_text, compact_text
 from qiaoliang.core.transitions import Transitions
+from qiaoliang.core.uploads import check_upload
 from qiaoliang.orgs.models import Organization
 from qiaoliang.orgs.selectors import contacts_of, get_scope
 from qiaoliang.policies import clauses as clause_types
 from qiaoliang.policies import documents
-from qiaoliang.policies.models import CLAUSE_TYPES, Clause, Policy, PolicyStatusChange, Push, SupportItem
+from qiaoliang.policies.models import (
+    CLAUSE_TYPES,
+    Clause,
+    Policy,
+    PolicyAttachment,
+    PolicyStatusChange,
+    Push,
+    SupportItem,
+)
 from qiaoliang.policies.units import Dimension, UnitError, parse_quantity
 
 P = Policy.Status
@@ -230,3 +239,37 @@ def link_events(*, actor: Any, policy: Policy, events: list[Any]) -> Policy:
     audit.record("policies.policy.events", actor=actor, target=policy, organization_id=policy.organization_id,
                  data={"events": [e.pk for e in events]})  # fmt: skip
     return policy
+
+
+ATTACHMENT_TYPES = (".pdf", ".docx", ".xlsx", ".jpg", ".jpeg", ".png")
+ATTACHMENT_MAX_MB = 20
+MAX_ATTACHMENTS = 10
+
+
+@transaction.atomic
+def add_attachment(*, actor: Any, policy: Policy, upload: Any) -> PolicyAttachment:
+    """Attach a file to a policy (the official document, application forms): type, size and content checked."""
+    require(actor, CHANGE, policy)
+    Policy.objects.select_for_update().filter(pk=policy.pk).first()  # two uploads at once keep the limit
+    if policy.attachments.count() >= MAX_ATTACHMENTS:
+        raise DomainError(_("A policy has at most %(max)d attachments; remove one first.") % {"max": MAX_ATTACHMENTS},
+                          code="file")  # fmt: skip
+    _kind, name = check_upload(upload, allowed=ATTACHMENT_TYPES, max_bytes=ATTACHMENT_MAX_MB * 1024 * 1024)
+    attachment = PolicyAttachment(policy=policy, name=name[:200], size=upload.size)
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    audit.record("policies.attachment.added", actor=actor, target=policy, organization_id=policy.organization_id,
+                 data={"name": attachment.name, "size": attachment.size})  # fmt: skip
+    return attachment
+
+
+@transaction.atomic
+def remove_attachment(*, actor: Any, attachment: PolicyAttachment) -> None:
+    policy = attachment.policy
+    require(actor, CHANGE, policy)
+    stored = attachment.file.name
+    storage = attachment.file.storage
+    attachment.delete()
+    transaction.on_commit(lambda: storage.delete(stored) if stored else None)
+    audit.record("policies.attachment.removed", actor=actor, target=policy, organization_id=policy.organization_id,
+                 data={"name": attachment.name})  # fmt: skip
