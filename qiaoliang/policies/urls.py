@@ -25,6 +25,7 @@ urlpatterns = [
     path("items/<int:pk>/", views_items.item, name="item"),
     path("items/<int:pk>/edit/", views_items.item_edit, name="item_edit"),
     path("items/<int:pk>/rule/", views_items.rule_save, name="rule_save"),
+    path("items/<int:pk>/rule/build/", views_items.rule_build, name="rule_build"),
     path("items/<int:pk>/cases/", views_items.case_add, name="case_add"),
     path("items/<int:pk>/recompute/", views_items.recompute, name="recompute"),
     path("clauses/<int:pk>/propose/", views_items.propose, name="propose"),

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qiaoliang.core.errors import redirect_on_error
@@ -21,7 +22,7 @@ from qiaoliang.core.forms import call_service
 from qiaoliang.core.permissions import CHANGE, VIEW, can, get_for_user, has_capability
 from qiaoliang.orgs.models import Enterprise
 from qiaoliang.orgs.selectors import get_scope
-from qiaoliang.policies import selectors
+from qiaoliang.policies import builder, selectors
 from qiaoliang.policies.forms import ItemForm, RuleForm, TestCaseForm, form_errors
 from qiaoliang.policies.models import AutoGrantCase, Clause, Policy, Rule, SupportItem
 from qiaoliang.policies.services import autogrant, decisions, library, rulebook
@@ -77,6 +78,7 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
             "rule_form": RuleForm(initial={"expression": json.dumps(active.expression if active else {"all": []},
                                                                     ensure_ascii=False, indent=1)}),
             "case_form": TestCaseForm(),
+            **_builder_context(active),
             "clauses": row.policy.clauses.filter(is_heading=False).order_by("position")[:300],
         })  # fmt: skip
         page_rows = list(context["eligible_page"].object_list)
@@ -92,6 +94,24 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "policies/item.html", context)
 
 
+BLANK_BUILDER_ROWS = 3
+
+
+def _builder_context(active: Rule | None) -> dict[str, Any]:
+    """The builder's rows: the rule in force as written, then blank rows (None when the rule has tiers)."""
+    rows = builder.rows_of(active.expression if active else None, decisions.threshold_book())
+    if rows is None:
+        return {"builder_rows": None}
+    next_group = max((r.group for r in rows), default=0) + 1
+    rows += [builder.Row(group=next_group + i) for i in range(BLANK_BUILDER_ROWS)]
+    return {"builder_rows": rows, "builder_fields": builder.field_choices(),
+            "builder_relations": builder.relation_choices(), "builder_modes": WINDOW_MODE_CHOICES}  # fmt: skip
+
+
+WINDOW_MODE_CHOICES = [("each", gettext_lazy("each year")), ("any", gettext_lazy("any year")),
+                       ("sum", gettext_lazy("in total")), ("avg", gettext_lazy("on average"))]  # fmt: skip
+
+
 def _groups_for_display(rule: Rule) -> list[list[dict[str, Any]]]:
     expression = decisions.parse_rule(rule)
     clause_ids = {c.clause for c in expression.conditions() if c.clause}
@@ -104,6 +124,7 @@ def _groups_for_display(rule: Rule) -> list[list[dict[str, Any]]]:
 @login_required
 @require_POST
 def rule_save(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new rule version from the JSON editor."""
     user: Any = request.user
     row = get_for_user(SupportItem.objects.select_related("policy"), user, CHANGE, pk=pk)
     redirect_on_error(request, reverse("policies:item", args=[row.pk]) + "#rule")
@@ -112,21 +133,66 @@ def rule_save(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, form_errors(form))
         return redirect(reverse("policies:item", args=[row.pk]) + "#rule")
     data = form.cleaned_data
-    rule = rulebook.save_rule(actor=user, item=row, expression=data["expression"], activate=False,
-                              effective_from=data["effective_from"], expires_on=data["expires_on"],
-                              note=data["note"])  # fmt: skip
+    return _save_version(request, row, data["expression"], data["effective_from"], data["expires_on"], data["note"])
+
+
+@login_required
+@require_POST
+def rule_build(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new rule version from the builder's rows (group, field, relation, value as written, years)."""
+    user: Any = request.user
+    row = get_for_user(SupportItem.objects.select_related("policy"), user, CHANGE, pk=pk)
+    redirect_on_error(request, reverse("policies:item", args=[row.pk]) + "#builder")
+    dates = RuleForm({"expression": "{}", **request.POST.dict()})
+    dates.is_valid()
+    if any(name in dates.errors for name in ("effective_from", "expires_on", "note")):
+        messages.error(request, form_errors(dates))
+        return redirect(reverse("policies:item", args=[row.pk]) + "#builder")
+    expression = builder.expression_of(_builder_rows(request), decisions.threshold_book())
+    data = dates.cleaned_data
+    return _save_version(request, row, expression, data.get("effective_from"), data.get("expires_on"),
+                         data.get("note", ""), anchor="#builder")  # fmt: skip
+
+
+def _builder_rows(request: HttpRequest) -> list[builder.Row]:
+    post = request.POST
+    count = min(int(post["rows"]) if post.get("rows", "").isdigit() else 0, builder.MAX_ROWS + 1)
+    rows = []
+    for index in range(count):
+        prefix = f"r{index}-"
+        group, years, clause = (post.get(prefix + name, "") for name in ("group", "years", "clause"))
+        rows.append(
+            builder.Row(
+                group=int(group) if group.isdigit() and len(group) < 4 else 0,
+                field=post.get(prefix + "field", "")[:30],
+                op=post.get(prefix + "op", "")[:10],
+                value=post.get(prefix + "value", "")[:300],
+                key=post.get(prefix + "key", "")[:60],
+                years=int(years) if years.isdigit() and len(years) < 3 else None,
+                mode=post.get(prefix + "mode", "each")[:5],
+                label=post.get(prefix + "label", "")[:300],
+                clause=int(clause) if clause.isdigit() and len(clause) < 12 else None,
+                code=post.get(prefix + "code", "")[:60],
+            )
+        )
+    return rows
+
+
+def _save_version(request: HttpRequest, row: SupportItem, expression: Any, effective_from: Any, expires_on: Any,
+                  note: str, anchor: str = "#rule") -> HttpResponse:  # fmt: skip
+    """Save a rule version and put it in force when its test cases pass; else keep it as a draft and say why."""
+    user: Any = request.user
+    rule = rulebook.save_rule(actor=user, item=row, expression=expression, activate=False,
+                              effective_from=effective_from, expires_on=expires_on, note=note)  # fmt: skip
     try:
         rulebook.activate_rule(actor=user, rule=rule)
         messages.success(
             request, _("Version %(version)s is in force; its test cases pass.") % {"version": rule.version}
         )
-    except Exception as exc:  # a failing test case: the version is kept as a draft, the message says which
-        message = getattr(exc, "message", None)
-        if message is None:
-            raise
+    except DomainError as exc:  # a failing test case: the version is kept as a draft, the message says which
         messages.warning(request, _("Version %(version)s is saved as a draft: %(reason)s")
-                         % {"version": rule.version, "reason": message})  # fmt: skip
-    return redirect(reverse("policies:item", args=[row.pk]) + "#rule")
+                         % {"version": rule.version, "reason": exc.message})  # fmt: skip
+    return redirect(reverse("policies:item", args=[row.pk]) + anchor)
 
 
 @login_required
