@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.industries import resolver as industry_resolver
+from qiaoliang.core.models import Region
 from qiaoliang.core.regions import resolver as region_resolver
 from qiaoliang.policies import honour_rules
 from qiaoliang.policies.facts import FIELDS, Kind
@@ -227,6 +228,8 @@ def rows_of(expression: dict[str, Any] | None, book: ThresholdBook) -> list[Row]
                 code = str(value)
             elif spec.kind == Kind.THRESHOLD:
                 text = names.get(str(value), str(value))
+            elif spec.kind == Kind.REGION and isinstance(value, list):
+                text = "、".join(_region_names([str(v) for v in value]))
             elif isinstance(value, list):
                 text = "、".join(str(v) for v in value)
             else:
@@ -237,6 +240,13 @@ def rows_of(expression: dict[str, Any] | None, book: ThresholdBook) -> list[Row]
                             years=window.get("years"), mode=window.get("mode", "each"), label=cond.get("label", ""),
                             clause=cond.get("clause"), code=code))  # fmt: skip
     return rows
+
+
+def _region_names(codes: list[str]) -> list[str]:
+    """Prefixes as staff write them (11 → 北京市, 3301 → 浙江省杭州市); a code without a division stays a code."""
+    padded = {code: code.ljust(6, "0") for code in codes}
+    names = dict(Region.objects.filter(code__in=set(padded.values())).values_list("code", "full_name"))
+    return [names.get(padded[code]) or code for code in codes]
 
 
 def _canonical(kind: Kind, op: str) -> str:

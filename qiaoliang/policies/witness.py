@@ -183,13 +183,13 @@ def cases_for(expression: Expression, *, on_year: int, thresholds: ThresholdBook
     facts = build(chosen)
     if facts is None:
         return cases
-    cases.append({"name": "meets one condition of every group", "facts": facts, "expected": "eligible",
+    cases.append({"name": "每组各满足一个条件", "facts": facts, "expected": "eligible",
                   "expected_missing": []})  # fmt: skip
     for index, group in enumerate(groups):
         others = [pair for pair in chosen if pair[0] not in group]
         fail = build([*others, *[(cond, False) for cond in group]])
         if fail is not None:
-            cases.append({"name": f"fails group {index + 1}", "facts": fail, "expected": "ineligible",
+            cases.append({"name": f"第{index + 1}组不满足", "facts": fail, "expected": "ineligible",
                           "expected_missing": []})  # fmt: skip
         if all(FIELDS[c.field].kind in (Kind.NUMBER, Kind.DECLARATION) and c.field != "age_years" for c in group):
             builder = Builder(on_year, thresholds)
@@ -203,6 +203,6 @@ def cases_for(expression: Expression, *, on_year: int, thresholds: ThresholdBook
             if any(FIELDS[c.field].kind == Kind.DECLARATION and c.value in builder.facts["declarations"]
                    for c in group):  # fmt: skip
                 continue
-            cases.append({"name": f"group {index + 1} without data", "facts": builder.result(),
+            cases.append({"name": f"第{index + 1}组缺少数据", "facts": builder.result(),
                           "expected": "needs_data", "expected_missing": []})  # fmt: skip
     return cases

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qiaoliang.core import audit
 from qiaoliang.core.background import enqueue_on_commit
@@ -27,12 +28,24 @@ DECISIONS = ("eligible", "ineligible", "needs_data")
 MAX_TEST_CASES = 100
 
 
+DECISION_LABELS = {"eligible": gettext_lazy("Eligible"), "ineligible": gettext_lazy("Not eligible"),
+                   "needs_data": gettext_lazy("Needs data")}  # fmt: skip
+
+
 @dataclass
 class CaseResult:
     case: RuleTestCase
     got: str
     passed: bool
     error: str = ""
+
+    @property
+    def expected_label(self) -> str:
+        return str(DECISION_LABELS.get(self.case.expected, self.case.expected))
+
+    @property
+    def got_label(self) -> str:
+        return str(DECISION_LABELS.get(self.got, self.got or self.error))
 
 
 def run_case(expression: Any, facts: dict[str, Any], expected: str, on: datetime.date | None = None) -> tuple[str, str]:
