@@ -52,7 +52,6 @@ class Row:
     key: str = ""  # a declared figure's name (设备投资额)
     years: int | None = None
     mode: str = "each"
-    label: str = ""
     clause: int | None = None
     code: str = ""  # the stored value the shown text stands for (an honour requirement such as etc.provincial+)
 
@@ -185,11 +184,21 @@ def condition_of(number: int, row: Row, book: ThresholdBook) -> dict[str, Any]:
         data["value"] = _threshold_code(number, value, book)
     else:
         data["value"] = value
-    if row.label.strip():
-        data["label"] = row.label.strip()[:300]
+    data["label"] = _label(spec.kind, str(spec.label), op, value, row.key.strip())
     if row.clause:
         data["clause"] = row.clause
     return data
+
+
+def _label(kind: Kind, field: str, op: Op, value: str, key: str) -> str:
+    """The condition as the page says it, in the words staff wrote (注册地属于北京市, 国家高新技术企业)."""
+    if kind == Kind.HONOUR:
+        return value if op == Op.HAS else _("not %(value)s") % {"value": value}
+    if kind == Kind.DECLARATION:
+        return value if op == Op.EQ else _("not: %(value)s") % {"value": value}
+    if kind == Kind.THRESHOLD:
+        return value if op == Op.EQ else _("not %(value)s") % {"value": value}
+    return f"{key or field}{OP_WORDS[op]}{value}"[:300]
 
 
 def expression_of(rows: list[Row], book: ThresholdBook) -> dict[str, Any]:
@@ -228,6 +237,9 @@ def rows_of(expression: dict[str, Any] | None, book: ThresholdBook) -> list[Row]
                 code = str(value)
             elif spec.kind == Kind.THRESHOLD:
                 text = names.get(str(value), str(value))
+            elif spec.kind == Kind.CHOICE and isinstance(value, list):
+                labels = {choice: str(label) for choice, label in spec.choices}
+                text = "、".join(labels.get(str(v), str(v)) for v in value)
             elif spec.kind == Kind.REGION and isinstance(value, list):
                 text = "、".join(_region_names([str(v) for v in value]))
             elif isinstance(value, list):
@@ -237,7 +249,7 @@ def rows_of(expression: dict[str, Any] | None, book: ThresholdBook) -> list[Row]
             window = cond.get("window") or {}
             op = str(cond.get("op", ""))
             rows.append(Row(group=index, field=field, op=_canonical(spec.kind, op), value=text, key=cond.get("key", ""),
-                            years=window.get("years"), mode=window.get("mode", "each"), label=cond.get("label", ""),
+                            years=window.get("years"), mode=window.get("mode", "each"),
                             clause=cond.get("clause"), code=code))  # fmt: skip
     return rows
 

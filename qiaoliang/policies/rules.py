@@ -108,8 +108,12 @@ class Condition:
     def describe(self) -> str:
         if self.label:
             return self.label
-        name = self.key or str(FIELDS[self.field].label)
-        return f"{name}{OP_WORDS[self.op]}{self.text or self.value}"
+        spec = FIELDS[self.field]
+        name = self.key or str(spec.label)
+        if spec.kind == Kind.HONOUR:  # the requirement's name, not its code
+            return f"{name}{OP_WORDS[self.op]}{honour_rules.name(str(self.value))}"
+        value = "、".join(self.value) if isinstance(self.value, tuple) else self.text or self.value
+        return f"{name}{OP_WORDS[self.op]}{value}"
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"field": self.field, "op": str(self.op)}

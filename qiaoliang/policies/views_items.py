@@ -170,7 +170,6 @@ def _builder_rows(request: HttpRequest) -> list[builder.Row]:
                 key=post.get(prefix + "key", "")[:60],
                 years=int(years) if years.isdigit() and len(years) < 3 else None,
                 mode=post.get(prefix + "mode", "each")[:5],
-                label=post.get(prefix + "label", "")[:300],
                 clause=int(clause) if clause.isdigit() and len(clause) < 12 else None,
                 code=post.get(prefix + "code", "")[:60],
             )

@@ -5,7 +5,6 @@ question; the department answers; the enterprise reads the answer. Desktop and p
 from __future__ import annotations
 
 import datetime
-import json
 from typing import Any
 
 import pytest
@@ -20,11 +19,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     needs_chromium,
 ]
-
-RULE = {"all": [
-    [{"field": "revenue", "op": "gte", "text": "2000万元", "label": "上年度营业收入不低于2000万元"}],
-    [{"field": "honour", "op": "has", "value": "hnte.national", "label": "国家高新技术企业"}],
-]}  # fmt: skip
 
 
 def as_user(page: Any, base: str, username: str) -> None:
@@ -58,9 +52,17 @@ def test_publish_push_checkup_and_ask(browser_page: Any, live_server: Any, world
     page.fill("#id_benefit", "按上年度研发投入的10%给予补助，最高100万元")
     page.fill("#id_max_amount", "100万元")
     page.click("[data-testid=item-form] button[type=submit]")
-    page.wait_for_selector("[data-testid=rule-form]")
-    page.fill("#id_expression", json.dumps(RULE, ensure_ascii=False))
-    page.click("[data-testid=rule-form] button")
+    # the rule is built from rows, as the policy writes its conditions
+    page.wait_for_selector("[data-testid=builder-form]")
+    page.fill("#b0-group", "1")
+    page.select_option("#b0-field", "revenue")
+    page.select_option("#b0-op", "gte")
+    page.fill("#b0-value", "2000万元")
+    page.fill("#b1-group", "2")
+    page.select_option("#b1-field", "honour")
+    page.select_option("#b1-op", "has")
+    page.fill("#b1-value", "国家高新技术企业")
+    page.click("[data-testid=builder-save]")
     page.wait_for_selector("[data-testid=rule-conditions]")
     assert "国家高新技术企业" in page.inner_text("[data-testid=rule-conditions]")
     page.goto(f"{base}/policies/{policy.pk}/")
@@ -75,7 +77,7 @@ def test_publish_push_checkup_and_ask(browser_page: Any, live_server: Any, world
     page.goto(f"{base}/policies/checkup/")
     card = page.locator("[data-testid=checkup-eligible]").first
     text = card.inner_text()
-    assert "研发补助" in text and "上年度营业收入不低于2000万元" in text and "2500万元" in text
+    assert "研发补助" in text and "营业收入大于等于2000万元" in text and "2500万元" in text
     page.screenshot(path=str(BROWSER_SHOTS / f"policy-checkup-{width}.png"), full_page=True)
     page.goto(f"{base}/policies/{policy.pk}/")
     page.fill("#id_question", "委托外部机构的研发费用能否计入研发投入？")

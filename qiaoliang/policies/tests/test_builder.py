@@ -40,7 +40,10 @@ def test_rows_become_the_engines_json_and_come_back() -> None:
     groups = data["all"]
     assert len(groups) == 8 and len(groups[1]) == 2
     assert groups[0][0]["value"] == ["11", "330106"]
-    assert groups[1][0] == {"field": "revenue", "op": "gte", "text": "2000万元", "window": {"years": 3, "mode": "each"}}
+    assert groups[1][0] == {"field": "revenue", "op": "gte", "text": "2000万元", "window": {"years": 3, "mode": "each"},
+                            "label": "营业收入大于等于2000万元"}  # fmt: skip
+    assert groups[0][0]["label"] == "注册地属于北京市、杭州市西湖区"  # as staff wrote it
+    assert groups[2][0]["label"] == "省级及以上企业技术中心"
     assert groups[1][1]["value"] == "above_scale_industry"
     assert groups[2][0]["value"] == "etc.provincial+"
     assert groups[3][0]["value"] == ["C", "6513"]
@@ -49,7 +52,13 @@ def test_rows_become_the_engines_json_and_come_back() -> None:
     parse_expression(data, thresholds=book)  # the engine reads it
     back = builder.rows_of(data, book)
     assert back is not None
-    assert builder.expression_of(back, book) == data
+
+    def without_labels(expression: dict[str, Any]) -> list[list[dict[str, Any]]]:
+        return [[{k: v for k, v in c.items() if k != "label"} for c in group] for group in expression["all"]]
+
+    again = builder.expression_of(back, book)
+    assert without_labels(again) == without_labels(data)
+    assert again["all"][0][0]["label"] == "注册地属于北京市、浙江省杭州市西湖区"  # shown by full name
     assert builder.rows_of({"all": [], "tiers": [{"label": "一档", "all": []}]}, book) is None
 
 
