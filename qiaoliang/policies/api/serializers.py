@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from qiaoliang.policies.models import Policy, PolicyQuestion, SupportItem
@@ -86,3 +87,42 @@ class PolicyAskSerializer(serializers.Serializer):
 class PolicyAnswerSerializer(serializers.Serializer):
     answer = serializers.CharField(max_length=5000)
     in_faq = serializers.BooleanField(default=True)
+
+
+class PolicyStatisticsQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="YYYY-MM-DD; default 1 January of this year")
+    end = serializers.DateField(required=False, help_text="YYYY-MM-DD; default today")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("start"), attrs.get("end")
+        if start and end and end < start:
+            raise serializers.ValidationError({"end": _("The end of the period cannot come before its start.")})
+        return attrs
+
+
+class PolicyItemFigureSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    item_name = serializers.CharField()
+    policy = serializers.IntegerField()
+    eligible = serializers.IntegerField()
+    near_miss = serializers.IntegerField()
+    needs_data = serializers.IntegerField()
+
+
+class PolicyStatisticsSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    published = serializers.IntegerField(help_text="policies published in the period")
+    in_library = serializers.IntegerField(help_text="policies published and not withdrawn")
+    sent = serializers.IntegerField(help_text="pushes sent to enterprises that qualify")
+    reached = serializers.IntegerField(help_text="enterprises reached by pushes")
+    opened = serializers.IntegerField(help_text="pushes opened")
+    cases = serializers.IntegerField(help_text="免申即享 cases changed in the period")
+    paid = serializers.IntegerField(help_text="免申即享 cases paid")
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="yuan paid through 免申即享")
+    asked = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    open = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="percent of answered questions answered on time")
+    per_item = PolicyItemFigureSerializer(many=True, help_text="the 20 items with the most eligible enterprises")

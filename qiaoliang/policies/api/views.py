@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -15,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from qiaoliang.core.exceptions import NotAllowedError
-from qiaoliang.core.permissions import CHANGE, VIEW
+from qiaoliang.core.permissions import CHANGE, VIEW, has_capability
 from qiaoliang.core.viewsets import ScopedViewSet
 from qiaoliang.orgs.models import Enterprise, Organization
 from qiaoliang.orgs.selectors import get_scope
@@ -113,6 +114,35 @@ class CheckupViewSet(ScopedViewSet):
                                for group in outcome.groups for r in group],
             })  # fmt: skip
         return Response(serializers.PolicyDecisionSerializer(rows, many=True).data)
+
+
+class StatisticsViewSet(ScopedViewSet):
+    """Figures of the caller's organisations over a period (staff, secretaries and zone convenors)."""
+
+    serializer_class = serializers.PolicyStatisticsSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[SupportItem]:
+        return SupportItem.objects.none()  # the figures are aggregates, not rows (for the schema generator)
+
+    @extend_schema(summary=_lazy("Policy statistics: published, pushes, enterprises reached, 免申即享, answer times"),
+                   parameters=[serializers.PolicyStatisticsQuerySerializer],
+                   responses={200: serializers.PolicyStatisticsSerializer, 400: REFUSED, 403: REFUSED})  # fmt: skip
+    def list(self, request: Request) -> Response:
+        if not (has_capability(self.user, "policies.manage") or get_scope(self.user).zone_ids):
+            raise NotAllowedError(_("Policy statistics are for staff, secretaries and zone convenors."))
+        query = serializers.PolicyStatisticsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        start = query.validated_data.get("start") or today.replace(month=1, day=1)
+        end = query.validated_data.get("end") or today
+        figures = selectors.statistics(self.user, start, end)
+        figures["per_item"] = [
+            {"item": i.pk, "item_name": i.name, "policy": i.policy_id, "eligible": i.eligible_count,
+             "near_miss": i.near_miss_count, "needs_data": i.needs_data_count}
+            for i in figures["per_item"]
+        ]  # fmt: skip
+        return Response(serializers.PolicyStatisticsSerializer({"start": start, "end": end, **figures}).data)
 
 
 @extend_schema_view(

@@ -349,3 +349,20 @@ def test_withdrawing_tells_the_enterprises_that_qualified(world: Any) -> None:
     note = Notification.objects.get(user=world.contact, kind="policies.withdrawn")
     assert "上级政策调整" in note.body
     assert not Eligibility.objects.filter(item=item).exists()
+
+
+def test_statistics_api_is_scoped_and_checks_its_period(world: Any) -> None:
+    give_facts(world)
+    _policy, item = make_policy(world)
+    client = client_for(world.staff)
+    figures = client.get("/api/v1/policy-statistics/").json()
+    assert figures["published"] == 1 and figures["sent"] == 1 and figures["reached"] == 1
+    assert figures["per_item"][0] == {"item": item.pk, "item_name": "研发补助", "policy": item.policy_id,
+                                      "eligible": 1, "near_miss": 0, "needs_data": 0}  # fmt: skip
+    assert client.get("/api/v1/policy-statistics/?start=2000-01-01&end=2000-12-31").json()["published"] == 0
+    refused = client.get("/api/v1/policy-statistics/?start=2026-05-01&end=2026-01-01")
+    assert refused.status_code == 400 and "end" in refused.json()
+    assert client.get("/api/v1/policy-statistics/?start=yesterday").status_code == 400
+    assert client_for(world.convenor).get("/api/v1/policy-statistics/").status_code == 200
+    for user in (world.contact, world.provider, world.outsider):
+        assert client_for(user).get("/api/v1/policy-statistics/").status_code == 403
