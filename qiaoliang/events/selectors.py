@@ -116,6 +116,13 @@ def event_list(user: Any, filters: EventFilters) -> QuerySet[Event]:
     return with_counts(_filtered(queryset, filters))
 
 
+def linkable_events(user: Any, limit: int = 200) -> list[Event]:
+    """Events another app may link to (a policy's interpretation lectures): the ones the user sees, not drafts,
+    newest first."""
+    queryset = Event.objects.for_user(user, VIEW).exclude(status=Event.Status.DRAFT)
+    return list(queryset.only("pk", "title", "starts_at").order_by("-starts_at", "-pk")[:limit])
+
+
 def public_events(filters: EventFilters | None = None) -> QuerySet[Event]:
     """Return the public events anyone may see without logging in."""
     queryset = Event.objects.filter(audience=Audience.PUBLIC).exclude(status=Event.Status.DRAFT)

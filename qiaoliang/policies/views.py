@@ -23,6 +23,7 @@ from qiaoliang.core.files import serve_private_file
 from qiaoliang.core.forms import call_service
 from qiaoliang.core.permissions import CHANGE, VIEW, can, get_for_user, has_capability
 from qiaoliang.core.uploads import TYPES
+from qiaoliang.events import selectors as event_selectors
 from qiaoliang.orgs.selectors import get_scope
 from qiaoliang.policies import selectors
 from qiaoliang.policies.forms import AnswerForm, ImportForm, PolicyForm, QuestionForm, form_errors
@@ -58,6 +59,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "clauses": selectors.policy_clauses(policy),
         "events": policy.events.order_by("starts_at")[:20],
         "attachments": list(policy.attachments.all()),
+        "event_choices": event_selectors.linkable_events(user) if may_change else [],
         "faq": selectors.faq(user, policy=policy)[:50],
         "own_questions": selectors.own_questions(user, policy)[:20] if scope.own_enterprise_ids else [],
         "may_change": may_change,
@@ -153,6 +155,12 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         library.set_clause_type(actor=user, clause=clause, clause_type=request.POST.get("clause_type", ""))
         messages.success(request, _("Clause type saved."))
         return redirect(policy_url(policy) + f"#clause-{clause.pk}")
+    elif action == "events":
+        wanted = {_int(value) for value in request.POST.getlist("events")[:50]}
+        chosen = [event for event in event_selectors.linkable_events(user) if event.pk in wanted]
+        library.link_events(actor=user, policy=policy, events=chosen)
+        messages.success(request, _("Interpretation events saved."))
+        return redirect(policy_url(policy) + "#events")
     elif action == "attach":
         upload = request.FILES.get("file")
         if upload is None:

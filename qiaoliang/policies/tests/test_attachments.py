@@ -1,16 +1,19 @@
-"""A policy's attachments: its editors add and remove them (checked type, size and content); whoever reads the
-policy downloads them."""
+"""A policy's attachments and interpretation lectures: its editors add and remove them (files checked for type, size
+and content); whoever reads the policy sees them."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from qiaoliang.core.models import AuditLog
+from qiaoliang.events.services import events as event_services
 from qiaoliang.policies.models import PolicyAttachment
 from qiaoliang.policies.services import library
 from qiaoliang.policies.tests.test_workflow import make_policy
@@ -68,3 +71,23 @@ def test_at_most_ten_attachments(world: Any, settings: Any, tmp_path: Any) -> No
                                             {"file": SimpleUploadedFile("11.pdf", PDF)}, follow=True)  # fmt: skip
     assert "10" in response.content.decode()
     assert PolicyAttachment.objects.count() == library.MAX_ATTACHMENTS
+
+
+def test_editors_link_interpretation_lectures(world: Any) -> None:
+    soon = (timezone.now() + datetime.timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    lecture = event_services.create_event(
+        actor=world.staff, organization=world.federation, title="高新技术企业政策解读会", kind="lecture",
+        mode="hybrid", audience="public", capacity=80, starts_at=soon, ends_at=soon + datetime.timedelta(hours=2),
+        publish=True,
+    )  # fmt: skip
+    policy, _item = make_policy(world)
+    page = client_for(world.staff).get(reverse("policies:detail", args=[policy.pk]))
+    assert 'data-testid="events-form"' in page.content.decode() and "高新技术企业政策解读会" in page.content.decode()
+    url = reverse("policies:act", args=[policy.pk, "events"])
+    client_for(world.staff).post(url, {"events": [str(lecture.pk), "999999", "x"]})
+    assert list(policy.events.all()) == [lecture]  # unknown ids are ignored, never linked
+    public = client_for(None).get(reverse("policies:detail", args=[policy.pk])).content.decode()
+    assert "高新技术企业政策解读会" in public and 'data-testid="events-form"' not in public
+    assert client_for(world.contact).post(url, {"events": []}).status_code == 403
+    client_for(world.staff).post(url, {})
+    assert not policy.events.exists()
