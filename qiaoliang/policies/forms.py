@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qiaoliang.core.forms import BootstrapForm
 from qiaoliang.core.permissions import CHANGE
@@ -167,7 +168,7 @@ class DeclarationForm(BootstrapForm):
 
 class HonourForm(BootstrapForm):
     code = forms.ChoiceField(label=_("Honour or qualification"))
-    issuer = forms.CharField(label=_("Issuing body"), max_length=120, required=False)
+    issuer = forms.CharField(label=pgettext_lazy("honour", "Issuing body"), max_length=120, required=False)
     certificate_number = forms.CharField(label=_("Certificate number"), max_length=60, required=False)
     awarded_on = forms.DateField(label=_("Awarded on"), required=False, widget=DATE)
     valid_until = forms.DateField(label=_("Valid until"), required=False, widget=DATE)
