@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from docx import Document
@@ -18,14 +20,18 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from qiaoliang.accounts.models import User
 from qiaoliang.appeals import clustering
 from qiaoliang.appeals.models import Appeal, ProblemReport, ReportProblem, Suggestion
 from qiaoliang.core import audit
+from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.permissions import CHANGE, require
 from qiaoliang.orgs.models import Organization
 
-MAX_CLUSTERED = 3_000  # the newest appeals of the period a page clusters while the user waits
+MAX_CLUSTERED = 3_000  # the newest appeals of the period clustered for a page
+TOPICS_CACHE_SECONDS = 24 * 3600  # a result stays valid while its appeals do not change (the key says so)
+TOPICS_QUEUED_SECONDS = 300
 CHINESE_NUMBERS = "一二三四五六七八九十"
 
 
@@ -40,26 +46,82 @@ class Topic:
     member_ids: list[int]
 
 
-def topics(user: Any, start: datetime.date, end: datetime.date, *, min_size: int = 3) -> tuple[list[Topic], int]:
-    """Cluster the appeals the user manages received in the period (the newest MAX_CLUSTERED); return the topics
-    and how many appeals were clustered."""
-    rows = list(
+def _period_appeals(user: Any, start: datetime.date, end: datetime.date) -> Any:
+    return (
         Appeal.objects.for_user(user, CHANGE)
         .filter(created_at__date__gte=start, created_at__date__lte=end)
         .exclude(status=Appeal.Status.MERGED)
+    )
+
+
+def _cluster(user: Any, start: datetime.date, end: datetime.date, min_size: int) -> dict[str, Any]:
+    """The topics as plain data (labels, sizes, appeal ids): what the cache keeps."""
+    rows = list(
+        _period_appeals(user, start, end)
         .order_by("-created_at")
         .values_list("pk", "title", "description")[:MAX_CLUSTERED]
     )
     found = clustering.cluster([f"{title}。{description}" for _pk, title, description in rows], min_size=min_size)
-    wanted = {rows[i][0] for group in found for i in group.representatives}
+    return {
+        "clustered": len(rows),
+        "topics": [
+            {"label": " / ".join(group.label), "size": group.size,
+             "representatives": [rows[i][0] for i in group.representatives],
+             "members": [rows[i][0] for i in group.members]}
+            for group in found
+        ],
+    }  # fmt: skip
+
+
+def _hydrate(data: dict[str, Any]) -> tuple[list[Topic], int]:
+    wanted = {pk for topic in data["topics"] for pk in topic["representatives"]}
     by_id = {appeal.pk: appeal for appeal in Appeal.objects.filter(pk__in=wanted).select_related("enterprise")}
     result = [
-        Topic(number=number, label=" / ".join(group.label), size=group.size,
-              appeals=[by_id[rows[i][0]] for i in group.representatives if rows[i][0] in by_id],
-              member_ids=[rows[i][0] for i in group.members])
-        for number, group in enumerate(found, start=1)
+        Topic(number=number, label=topic["label"], size=topic["size"],
+              appeals=[by_id[pk] for pk in topic["representatives"] if pk in by_id], member_ids=topic["members"])
+        for number, topic in enumerate(data["topics"], start=1)
     ]  # fmt: skip
-    return result, len(rows)
+    return result, data["clustered"]
+
+
+def topics(user: Any, start: datetime.date, end: datetime.date, *, min_size: int = 3) -> tuple[list[Topic], int]:
+    """Cluster the appeals the user manages received in the period (the newest MAX_CLUSTERED) now; return the
+    topics and how many appeals were clustered."""
+    return _hydrate(_cluster(user, start, end, min_size))
+
+
+def topics_key(user: Any, start: datetime.date, end: datetime.date, min_size: int = 3) -> str:
+    """The cache key of a period's topics for the appeals a user manages: it changes when any of them is added,
+    merged away or edited (count, id sum, newest id and last change), so a cached answer is never stale."""
+    stamp = _period_appeals(user, start, end).aggregate(
+        n=Count("pk"), total=Sum("pk"), top=Max("pk"), changed=Max("updated_at")
+    )
+    changed = stamp["changed"].isoformat() if stamp["changed"] else "-"
+    return f"appeals:topics:v1:{start}:{end}:{min_size}:{stamp['n']}:{stamp['total']}:{stamp['top']}:{changed}"
+
+
+def cached_topics(user: Any, start: datetime.date, end: datetime.date, *, min_size: int = 3
+                  ) -> tuple[list[Topic], int] | None:  # fmt: skip
+    """The period's topics if a background run computed them for this set of appeals; else None and a run is
+    queued (once: a second request while it runs queues nothing)."""
+    key = topics_key(user, start, end, min_size)
+    data = cache.get(key)
+    if data is not None:
+        return _hydrate(data)
+    if cache.add(f"{key}:queued", 1, timeout=TOPICS_QUEUED_SECONDS):
+        enqueue_on_commit("appeals.cluster_topics", user.pk, start.isoformat(), end.isoformat(), min_size)
+    data = cache.get(key)  # the in-process backend (tests, the demo) has run it already
+    return _hydrate(data) if data is not None else None
+
+
+def compute_topics(user_id: int, start: datetime.date, end: datetime.date, min_size: int = 3) -> int:
+    """Cluster a period's appeals for a user's scope and keep the result under its key; return the topic count."""
+    user = User.objects.get(pk=user_id)
+    key = topics_key(user, start, end, min_size)
+    data = _cluster(user, start, end, min_size)
+    cache.set(key, data, timeout=TOPICS_CACHE_SECONDS)
+    cache.delete(f"{key}:queued")
+    return len(data["topics"])
 
 
 def _managed_organization(user: Any) -> Organization:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from qiaoliang.appeals import routing, services
+import datetime
+
+from qiaoliang.appeals import reports, routing, services
 from qiaoliang.core.background import background
 
 
@@ -21,3 +23,10 @@ def retrain() -> dict[str, int]:
 def deadlines() -> dict[str, int]:
     """Remind departments before deadlines and escalate overdue appeals (run daily)."""
     return services.remind_and_escalate()
+
+
+@background("appeals.cluster_topics")
+def cluster_topics(user_id: int, start: str, end: str, min_size: int = 3) -> int:
+    """Find the common problems of a period's appeals for a user's scope and cache them for the page."""
+    return reports.compute_topics(user_id, datetime.date.fromisoformat(start), datetime.date.fromisoformat(end),
+                                  min_size)  # fmt: skip

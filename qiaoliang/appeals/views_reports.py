@@ -45,7 +45,10 @@ def common_problems(request: HttpRequest) -> HttpResponse:
     if not has_capability(user, "appeals.manage"):
         raise PermissionDenied
     start, end = _period(request)
-    found, clustered = reports.topics(user, start, end)
+    cached = reports.cached_topics(user, start, end)
+    if request.method == "POST" and cached is None:  # the background run has not finished: cluster now
+        cached = reports.topics(user, start, end)
+    found, clustered = cached if cached is not None else ([], 0)
     if request.method == "POST":
         redirect_on_error(request, request.get_full_path())
         chosen = [topic for topic in found if request.POST.get(f"topic-{topic.number}")]
@@ -53,7 +56,7 @@ def common_problems(request: HttpRequest) -> HttpResponse:
                                        chosen=chosen)  # fmt: skip
         messages.success(request, _("The report was started: write the problems and the suggestions."))
         return redirect("appeals:report", pk=report.pk)
-    context = {"topics": found, "clustered": clustered, "start": start, "end": end,
+    context = {"topics": found, "clustered": clustered, "start": start, "end": end, "computing": cached is None,
                "reports": ProblemReport.objects.for_user(user, VIEW)[:20],
                "default_title": _("Report on the common problems of member enterprises (%(start)s to %(end)s)")
                % {"start": start, "end": end}}  # fmt: skip

@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from docx import Document
@@ -71,3 +72,42 @@ def test_a_report_from_topics_exported_to_word_with_outcomes(client: Any, world:
     assert client.get(reverse("appeals:report", args=[report.pk])).status_code == 404
     assert client.get(reverse("appeals:common")).status_code == 403
     assert ProblemReport.objects.count() == 1
+
+
+def test_the_page_reads_topics_found_in_the_background_until_the_appeals_change(
+    client: Any, world: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "topics"}}
+    for title in LOANS + PARKING:
+        services.submit_appeal(actor=world.contact, enterprise=world.e1, title=title, description=f"我公司{title}。")
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=30)
+    key = reports.topics_key(world.secretary, start, today)
+    # the first request queues the clustering; here the task runs in process once the request's work commits
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert reports.cached_topics(world.secretary, start, today) is None
+    assert len(queued) == 1
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        assert reports.cached_topics(world.secretary, start, today) is None  # already queued: not twice
+    assert again == []
+    queued[0]()
+    found = reports.cached_topics(world.secretary, start, today)
+    assert found is not None and found[1] == 12 and found[0]
+    assert cache_hit(key)
+    # the page shows the cached topics; a changed appeal gives a new key and a new run
+    client.force_login(world.secretary)
+    page = client.get(reverse("appeals:common"), {"start": start.isoformat(), "end": today.isoformat()})
+    assert 'data-testid="topics"' in page.content.decode()
+    services.submit_appeal(actor=world.contact, enterprise=world.e1, title="园区道路违停严重", description="违停。")
+    assert reports.topics_key(world.secretary, start, today) != key
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        page = client.get(reverse("appeals:common"), {"start": start.isoformat(), "end": today.isoformat()})
+    assert 'data-testid="topics-computing"' in page.content.decode()
+    # choosing topics while the run is pending clusters at once: nothing is lost
+    response = client.post(reverse("appeals:common") + f"?start={start.isoformat()}&end={today.isoformat()}",
+                           {"topic-1": "1", "title": "关于融资和违停问题的报告"})  # fmt: skip
+    assert response.status_code == 302 and ProblemReport.objects.count() == 1
+
+
+def cache_hit(key: str) -> bool:
+    return cache.get(key) is not None
