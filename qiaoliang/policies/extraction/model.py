@@ -1,12 +1,14 @@
-"""The condition extractor: tag spans, decide their leading verbs, expand enumerations, classify each field.
+"""The condition extractor: tag spans, expand enumerations, clean the fields, classify each field.
 
-1. A character tagger (`tagger`, averaged structured perceptron over `features`) marks the core of each field:
-   quantities (5000万元) and other fields (国家高新技术企业), without the verbs in front of them (获得, 新认定为),
-   which annotators include in some policies and leave out in others.
-2. Whether to write a verb in front of a core span is decided by how often the training fields included that
-   verb (获得 mostly yes, 被认定为 no).
+1. Character taggers (`tagger`, averaged structured perceptrons over `features`, three seeds averaged) mark the
+   core of each field: quantities (5000万元) and other fields (国家高新技术企业), without the verbs in front of
+   them (获得, 新认定为), which annotators include in some policies and leave out in others. Spans whose tags are
+   not likely enough (mean marginal below ``min_confidence``) are dropped.
+2. The verbs in front of a core span are not written by default (``prefix_verbs``): with it, they are written
+   when most training fields after the same verbs included them (获得 mostly yes, 被认定为 no).
 3. A quantity span is cut to its number and unit; an open quote or bracket is closed and a fully quoted field
-   loses its quotes; a span that enumerates (国家级、省级企业技术中心) becomes one field per member (`expansion`).
+   loses its quotes; a span that enumerates (国家级、省级企业技术中心) becomes one field per member (`expansion`);
+   what cannot be a field (a bare 国家级, a bare number, an unbalanced bracket) is dropped (`clean_field`).
 4. Each field gets an entry type, a variable and a relation (`attributes`).
 """
 
