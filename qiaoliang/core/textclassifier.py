@@ -31,15 +31,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
-import io
 import json
 import math
-import os
 import re
-import tempfile
 import threading
 import unicodedata
-import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,6 +47,7 @@ import numpy as np
 import rjieba
 from django.utils.translation import gettext as _
 
+from qiaoliang.core import npzfile
 from qiaoliang.core.text import to_simplified
 
 # The format name is written into every model file and checked on reading: models already stored in databases
@@ -59,7 +56,6 @@ FORMAT_NAME = "qiaoliang.appeals.classifier"
 FORMAT_VERSION = 1
 MAX_MODEL_BYTES = 512 * 1024 * 1024
 _ARRAY_NAMES = ("meta", "weights", "intercept", "idf_chars", "idf_words", "idf_first")
-_ENTRY_NAMES = frozenset(f"{name}.npy" for name in (*_ARRAY_NAMES, "checksum"))
 _BLOCKS = ("chars", "words", "first")
 
 _SPACE_RE = re.compile(r"\s+")
@@ -515,15 +511,6 @@ def fit_analyzed(
 # --- model files ----------------------------------------------------------------------------------------------
 
 
-def _checksum(arrays: dict[str, np.ndarray]) -> str:
-    digest = hashlib.sha256()
-    for name in _ARRAY_NAMES:
-        array = np.ascontiguousarray(arrays[name])
-        digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
 def save(classifier: TextClassifier, path: Path | str) -> None:
     """Write the model to path atomically (a temporary file in the same folder, then a rename)."""
     path = Path(path)
@@ -546,18 +533,7 @@ def save(classifier: TextClassifier, path: Path | str) -> None:
     for name in _BLOCKS:
         block = blocks.get(name)
         arrays[f"idf_{name}"] = block.idf.astype(np.float32) if block is not None else np.zeros(0, dtype=np.float32)
-    arrays["checksum"] = np.frombuffer(_checksum(arrays).encode("ascii"), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    npzfile.write(path, npzfile.with_checksum(arrays, _ARRAY_NAMES))
 
 
 def _refuse(path: Path) -> ModelFileError:
@@ -567,33 +543,22 @@ def _refuse(path: Path) -> ModelFileError:
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     """Return the arrays of a model file after checking its size and its zip entries."""
-    if not path.is_file():
-        raise ModelFileError(_("Model file not found: %(path)s") % {"path": path})
-    if path.stat().st_size > MAX_MODEL_BYTES or not zipfile.is_zipfile(path):
-        raise _refuse(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-            if len(entries) != len(_ENTRY_NAMES) or {entry.filename for entry in entries} != _ENTRY_NAMES:
-                raise _refuse(path)
-            if sum(entry.file_size for entry in entries) > 4 * MAX_MODEL_BYTES:
-                raise _refuse(path)
-            arrays = {}
-            for entry in entries:
-                with archive.open(entry) as member:
-                    arrays[entry.filename.removesuffix(".npy")] = np.load(io.BytesIO(member.read()), allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise _refuse(path) from error
-    return arrays
+    return npzfile.read(
+        path,
+        _ARRAY_NAMES,
+        max_bytes=MAX_MODEL_BYTES,
+        refuse=lambda: _refuse(path),
+        not_found=lambda: ModelFileError(_("Model file not found: %(path)s") % {"path": path}),
+    )
 
 
 def load(path: Path | str) -> TextClassifier:
     """Read a model written by `save`; raise ModelFileError for any other file or a changed one."""
     path = Path(path)
     arrays = _read_arrays(path)
-    if arrays["checksum"].dtype != np.uint8 or arrays["meta"].dtype != np.uint8:
+    if arrays[npzfile.CHECKSUM].dtype != np.uint8 or arrays["meta"].dtype != np.uint8:
         raise _refuse(path)
-    if arrays["checksum"].tobytes().decode("ascii", "replace") != _checksum(arrays):
+    if not npzfile.checksum_matches(arrays, _ARRAY_NAMES):
         raise ModelFileError(
             _("The model file is damaged or was changed (checksum mismatch): %(path)s") % {"path": path}
         )

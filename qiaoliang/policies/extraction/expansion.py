@@ -31,7 +31,7 @@ PREFIX_WORDS = frozenset(
     }
 )  # fmt: skip
 _LEVEL = r"(?:国际|国家|全国|中国|省部|省|市|县|区|镇|乡|村|浙江省|浙江|[\u4e00-\u9fff]{2,4}?[市县区])级?"
-_GRADE = r"(?:[一二三四五六七八九十]+|\d+|[A-Z]{1,5}|[ⅠⅡⅢⅣⅤ]+)(?:级|等奖|等|星级|星|类)?|[金银铜](?:奖|牌|鼎级)?"
+_GRADE = r"(?:[一二三四五六七八九十]+|\d+|[A-Z]{1,5}|[ⅠⅡⅢⅣⅤ]+)(?:级|等奖|等|星级|星|类)?|[金银铜](?:奖|牌|鼎级|叶级)?"
 MODIFIER_RE = re.compile(rf"(?:{_LEVEL})?(?:{_GRADE})?")
 _BARE_RE = re.compile(r"(?:[一二三四五六七八九十]+|\d+|[A-Z]{1,5}|[ⅠⅡⅢⅣⅤ]+)")
 _RANGE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*[-—–~～至到]\s*(\d+(?:\.\d+)?)(\D{1,4})$")
@@ -102,6 +102,8 @@ def _modifier_suffix(chunk: str) -> str:
     """Return the shortest modifier the chunk ends with (国家级 of 新认定为国家级), or ''."""
     for length in range(1, min(len(chunk), _MAX_MODIFIER) + 1):
         if is_modifier(chunk[-length:]):
+            while length < len(chunk) and _BARE_RE.fullmatch(chunk[-length - 1 :]):  # all of AAA, not its last A
+                length += 1
             return chunk[-length:]
     return ""
 
@@ -149,6 +151,12 @@ def _distribute(prefix: str, items: list[str]) -> list[str] | None:
         is_last = position == len(items) - 1
         if is_modifier(item) and not is_last:
             pending.append(item)
+            continue
+        if pending and is_last and is_modifier(item) and not _BARE_RE.fullmatch(pending[-1]):
+            # all modifiers (省科技进步一等奖、二等奖、三等奖): each takes the words before the first one
+            fields.extend(prefix + modifier for modifier in _with_level_suffix([*pending, item]))
+            pending = []
+            distributed = True
             continue
         if pending:
             leading = _modifier_prefix(item, pending[-1])

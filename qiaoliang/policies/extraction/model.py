@@ -1,12 +1,14 @@
-"""The condition extractor: tag spans, decide their leading verbs, expand enumerations, classify each field.
+"""The condition extractor: tag spans, expand enumerations, clean the fields, classify each field.
 
-1. A character tagger (`tagger`, averaged structured perceptron over `features`) marks the core of each field:
-   quantities (5000万元) and other fields (国家高新技术企业), without the verbs in front of them (获得, 新认定为),
-   which annotators include in some policies and leave out in others.
-2. Whether to write a verb in front of a core span is decided by how often the training fields included that
-   verb (获得 mostly yes, 被认定为 no).
+1. Character taggers (`tagger`, averaged structured perceptrons over `features`, three seeds averaged) mark the
+   core of each field: quantities (5000万元) and other fields (国家高新技术企业), without the verbs in front of
+   them (获得, 新认定为), which annotators include in some policies and leave out in others. Spans whose tags are
+   not likely enough (mean marginal below ``min_confidence``) are dropped.
+2. The verbs in front of a core span are not written by default (``prefix_verbs``): with it, they are written
+   when most training fields after the same verbs included them (获得 mostly yes, 被认定为 no).
 3. A quantity span is cut to its number and unit; an open quote or bracket is closed and a fully quoted field
-   loses its quotes; a span that enumerates (国家级、省级企业技术中心) becomes one field per member (`expansion`).
+   loses its quotes; a span that enumerates (国家级、省级企业技术中心) becomes one field per member (`expansion`);
+   what cannot be a field (a bare 国家级, a bare number, an unbalanced bracket) is dropped (`clean_field`).
 4. Each field gets an entry type, a variable and a relation (`attributes`).
 """
 
@@ -29,8 +31,11 @@ TAGS = ("O", "B-N", "I-N", "B-T", "I-T")
 _QUANTITY_START_RE = re.compile(r"^\d")
 _PAIRS = (("“", "”"), ("（", "）"), ("(", ")"), ("《", "》"), ("「", "」"))
 _QUANTITY_RE = re.compile(
-    r"\d+(?:\.\d+)?(?:[-—–~～至到]\d+(?:\.\d+)?)?(?:万亿|千万|百万|万|亿|千)?"
-    r"(?:元|美元|欧元|港元|股|人|名|户|家|个|项|件|平方米|亩|吨|台|套|年|个月|月|天|%|％|‰|倍)?(?:/亩|/平方米)?"
+    r"\d+(?:\.\d+)?(?:[-—–~～至到－]\d+(?:\.\d+)?)?(?:万亿|千万|百万|万|亿|千)?"
+    r"(?:美元|欧元|港元|元|股|人|名|户|家|个月|个|项|件|平方米|亩|吨|台|套|年|月|天|%|％|‰|倍)?(?:/亩|/平方米)?"
+)
+_BARE_LEVEL_RE = re.compile(
+    r"(?:国家|国际|全国|省部|省|市|县|区|[\u4e00-\u9fff]{1,4}?[省市县区])级(?:及?以上)?|国家|省|市|县|区"
 )
 _DECODE_BATCH = 64
 _TRAILING_NOISE = "，,。；;：:、 \u3000"
@@ -71,8 +76,12 @@ class ExtractorConfig:
     expand: bool = True
     word_boundaries: bool = True  # spans begin and end where rjieba words do
     span_bias: float = 0.25  # added to the B-/I- emission scores, in units of the typical score spread
-    min_confidence: float = 0.0
+    min_confidence: float = 0.35  # spans whose mean tag marginal is lower are dropped
     temperature: float = 1.0  # of the span marginals, in units of the typical score spread
+    ensemble: int = 3  # taggers trained with seeds seed, seed + 1 …, their weights averaged
+    quantity_bias: float = 0.5  # the span bias of quantity tags (B-N, I-N); negative: span_bias
+    prefix_verbs: bool = False  # write the verbs before a span when most training fields did (False: never)
+    clean_fields: bool = True  # drop fields that cannot be one (bare modifiers, unbalanced brackets …)
 
     def replace(self, **changes: Any) -> ExtractorConfig:
         """Return a copy with some fields changed."""
@@ -222,7 +231,15 @@ class Extractor:
         result: list[list[tuple[int, int, str, float]]] = []
         mask_t, mask_s = tagging.allowed_transitions(self.tagger.tags)
         inside = tagging.inside_word_transitions(self.tagger.tags) if self.config.word_boundaries else None
-        bias = np.array([0.0 if tag == "O" else self.config.span_bias * self.score_scale for tag in self.tagger.tags])
+        quantity_bias = self.config.span_bias if self.config.quantity_bias < 0 else self.config.quantity_bias
+        bias = np.array(
+            [
+                0.0
+                if tag == "O"
+                else (quantity_bias if tag.endswith("-N") else self.config.span_bias) * self.score_scale
+                for tag in self.tagger.tags
+            ]
+        )
         temperature = max(1e-6, self.config.temperature * self.score_scale)
         for low in range(0, len(texts), _DECODE_BATCH):
             chunk = texts[low : low + _DECODE_BATCH]
@@ -262,7 +279,7 @@ class Extractor:
                 if quantity is None:
                     continue
                 start, end = quantity.start(), quantity.end()
-            elif self.config.core_spans:
+            elif self.config.core_spans and self.config.prefix_verbs:
                 prefix = data.prefix_before(text, start)
                 if prefix and self.include_prefix(prefix):
                     start -= len(prefix)
@@ -271,6 +288,8 @@ class Extractor:
             if not value:
                 continue
             members = expansion.expand(value) if self.config.expand else [value]
+            if self.config.clean_fields:
+                members = [cleaned for cleaned in (clean_field(member) for member in members) if cleaned]
             result.extend((member, start, end, confidence) for member in members)
         return result
 
@@ -300,6 +319,25 @@ class Extractor:
     def extract(self, sentence: str) -> list[ProposedCondition]:
         """Return the conditions a sentence states (an empty list when it states none)."""
         return self.extract_many([sentence])[0]
+
+
+def clean_field(value: str) -> str:
+    """Return a field as annotators write one, or '' when it cannot be one.
+
+    A leading 为 (left of 认定为) and a trailing 等 go; a bare level (国家级, 省级以上), a bare number, a single
+    character and a field with an unbalanced bracket are not fields.
+    """
+    if len(value) > 2 and value.startswith("为"):
+        value = value[1:]
+    if len(value) > 2 and value.endswith("等"):
+        value = value.removesuffix("等等").removesuffix("等")
+    core = data.split_prefix(value)[1]
+    if len(value) < 2 or _BARE_LEVEL_RE.fullmatch(core) or re.fullmatch(r"[\d.]+", value):
+        return ""
+    for opening, closing in _PAIRS:
+        if value.count(opening) != value.count(closing):
+            return ""
+    return value
 
 
 def balance_brackets(text: str, start: int, end: int) -> tuple[int, int]:
@@ -372,6 +410,23 @@ def train_sentences(
         if lexicon is not None:
             row = _with_lexicon(row, lexicon.marks(sentence.text, leave_out=sentence.uid))
         rows.append(row)
+    model, score_scale = _fit_tagger(taught, rows, config)
+    extractor = Extractor(
+        config=config,
+        tagger=model,
+        attributes=fit_attributes(attribute_examples(taught), seed=config.seed),
+        prefixes=prefix_statistics(taught),
+        score_scale=score_scale,
+        lexicon=lexicon,
+        training=dict(training or {}),
+    )
+    return extractor
+
+
+def _fit_tagger(
+    taught: Sequence[data.Sentence], rows: Sequence[list[list[str]]], config: ExtractorConfig
+) -> tuple[tagging.Tagger, float]:
+    """Return the tagger trained on sentences (with their feature rows) and its typical score spread."""
     index = tagging.FeatureIndex.fit(rows, config.min_count)
     tags = [gold_tags(sentence, core=config.core_spans)[: len(row)] for sentence, row in zip(taught, rows, strict=True)]
     encoded = []
@@ -383,16 +438,24 @@ def train_sentences(
                 if (tag != 0 and TAGS[tag].startswith("B-")) or (k and (tag == 0) != (sequence[k - 1] == 0)):
                     starts[k] = True
         encoded.append(index.encode(row, starts))
-    model = tagging.train(
-        encoded, tags, TAGS, index, epochs=config.epochs, batch_size=config.batch_size, seed=config.seed
+    models = [
+        tagging.train(
+            encoded,
+            tags,
+            TAGS,
+            index,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            seed=config.seed + k,
+        )
+        for k in range(max(1, config.ensemble))
+    ]
+    model = tagging.Tagger(
+        tags=list(TAGS),
+        features=index,
+        emission=np.mean([member.emission for member in models], axis=0),
+        transition=np.mean([member.transition for member in models], axis=0),
+        start=np.mean([member.start for member in models], axis=0),
     )
     model = tagging.prune(model)
-    return Extractor(
-        config=config,
-        tagger=model,
-        attributes=fit_attributes(attribute_examples(taught), seed=config.seed),
-        prefixes=prefix_statistics(taught),
-        score_scale=_score_scale(model, [model.encode(row) for row in rows]),
-        lexicon=lexicon,
-        training=dict(training or {}),
-    )
+    return model, _score_scale(model, [model.encode(row) for row in rows])

@@ -9,19 +9,14 @@ match, is refused with `ModelFileError`.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import io
 import json
-import os
-import tempfile
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from django.utils.translation import gettext as _
 
+from qiaoliang.core import npzfile
 from qiaoliang.policies.extraction.attributes import AttributeModel, LinearClassifier
 from qiaoliang.policies.extraction.model import Extractor, ExtractorConfig, Lexicon
 from qiaoliang.policies.extraction.tagger import FeatureIndex, Tagger
@@ -31,20 +26,10 @@ FORMAT_VERSION = 1
 MAX_MODEL_BYTES = 64 * 1024 * 1024
 _CLASSIFIERS = ("entry_type", "var", "relation")
 _ARRAY_NAMES = ("meta", "emission", "transition", "start", *(f"weights_{name}" for name in _CLASSIFIERS))
-_ENTRY_NAMES = frozenset(f"{name}.npy" for name in (*_ARRAY_NAMES, "checksum"))
 
 
 class ModelFileError(ValueError):
     """A model file that cannot be used; the message is for the user."""
-
-
-def _checksum(arrays: dict[str, np.ndarray]) -> str:
-    digest = hashlib.sha256()
-    for name in _ARRAY_NAMES:
-        array = np.ascontiguousarray(arrays[name])
-        digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
 
 
 def to_arrays(extractor: Extractor) -> dict[str, np.ndarray]:
@@ -78,26 +63,12 @@ def to_arrays(extractor: Extractor) -> dict[str, np.ndarray]:
     }
     for name in _CLASSIFIERS:
         arrays[f"weights_{name}"] = getattr(attributes, name).weights.astype(np.float32)
-    arrays["checksum"] = np.frombuffer(_checksum(arrays).encode("ascii"), dtype=np.uint8)
-    return arrays
+    return npzfile.with_checksum(arrays, _ARRAY_NAMES)
 
 
 def save(extractor: Extractor, path: Path | str) -> None:
     """Write the model to path atomically (a temporary file in the same folder, then a rename)."""
-    path = Path(path)
-    arrays = to_arrays(extractor)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a model file is not a secret
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    npzfile.write(path, to_arrays(extractor), mode=0o644)  # a model file is not a secret
 
 
 def _refuse(path: Path) -> ModelFileError:
@@ -105,34 +76,21 @@ def _refuse(path: Path) -> ModelFileError:
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
-    if not path.is_file():
-        raise ModelFileError(_("Model file not found: %(path)s") % {"path": path})
-    if path.stat().st_size > MAX_MODEL_BYTES or not zipfile.is_zipfile(path):
-        raise _refuse(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-            if {entry.filename for entry in entries} != _ENTRY_NAMES or len(entries) != len(_ENTRY_NAMES):
-                raise _refuse(path)
-            if sum(entry.file_size for entry in entries) > 4 * MAX_MODEL_BYTES:
-                raise _refuse(path)
-            arrays = {}
-            for entry in entries:
-                with archive.open(entry) as member:
-                    arrays[entry.filename.removesuffix(".npy")] = np.load(io.BytesIO(member.read()), allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        if isinstance(error, ModelFileError):
-            raise
-        raise _refuse(path) from error
-    return arrays
+    return npzfile.read(
+        path,
+        _ARRAY_NAMES,
+        max_bytes=MAX_MODEL_BYTES,
+        refuse=lambda: _refuse(path),
+        not_found=lambda: ModelFileError(_("Model file not found: %(path)s") % {"path": path}),
+    )
 
 
 def checksum_of(path: Path | str) -> str:
     """Return the checksum recorded in a model file (after checking that it matches the content)."""
     path = Path(path)
     arrays = _read_arrays(path)
-    recorded = arrays["checksum"].tobytes().decode("ascii", "replace")
-    if recorded != _checksum(arrays):
+    recorded = npzfile.recorded_checksum(arrays)
+    if not npzfile.checksum_matches(arrays, _ARRAY_NAMES):
         raise ModelFileError(
             _("The model file is damaged or was changed (checksum mismatch): %(path)s") % {"path": path}
         )
@@ -143,9 +101,9 @@ def load(path: Path | str) -> Extractor:
     """Read a model written by `save`; raise ModelFileError for any other file or a changed one."""
     path = Path(path)
     arrays = _read_arrays(path)
-    if arrays["checksum"].dtype != np.uint8 or arrays["meta"].dtype != np.uint8:
+    if arrays[npzfile.CHECKSUM].dtype != np.uint8 or arrays["meta"].dtype != np.uint8:
         raise _refuse(path)
-    if arrays["checksum"].tobytes().decode("ascii", "replace") != _checksum(arrays):
+    if not npzfile.checksum_matches(arrays, _ARRAY_NAMES):
         raise ModelFileError(
             _("The model file is damaged or was changed (checksum mismatch): %(path)s") % {"path": path}
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from django.core.management.base import CommandError
 from django.utils import translation
 
 from qiaoliang.policies import extraction
-from qiaoliang.policies.extraction import csvfile, data, evaluation, expansion
+from qiaoliang.policies.extraction import csvfile, data, evaluation, expansion, model
 
 ADMINISTRATIVE = "各镇人民政府，各街道办事处，市政府直属各单位："
 JIAXING = "注册地在嘉兴市的高新技术企业，给予一次性奖励10万元。"
@@ -194,7 +195,10 @@ def test_model_file_round_trip_and_tampering(toy: extraction.Extractor, tmp_path
     assert loaded.extract_many(texts) == toy.extract_many(texts)
     assert len(extraction.checksum_of(path)) == 64
     damaged = bytearray(path.read_bytes())
-    damaged[len(damaged) // 2] ^= 0xFF
+    with zipfile.ZipFile(path) as archive:  # a byte in the middle of the weights' compressed data
+        member = archive.getinfo("emission.npy")
+    data_start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)
+    damaged[data_start + member.compress_size // 2] ^= 0xFF
     (tmp_path / "damaged.npz").write_bytes(bytes(damaged))
     with pytest.raises(extraction.ModelFileError):
         extraction.load(tmp_path / "damaged.npz")
@@ -250,12 +254,32 @@ def test_shipped_artifact_is_current(extractor: extraction.Extractor) -> None:
         ("一、二、三等奖", ["一等奖", "二等奖", "三等奖"]),
         ("列入国家火炬计划、国家星火计划", ["列入国家火炬计划", "列入国家星火计划"]),
         ("1000-5000万元", ["1000万元", "5000万元"]),
+        ("省科技进步一等奖、二等奖、三等奖", ["省科技进步一等奖", "省科技进步二等奖", "省科技进步三等奖"]),
+        ("国家AAA、AAAA、AAAAA级旅游景区", ["国家AAA级旅游景区", "国家AAAA级旅游景区", "国家AAAAA级旅游景区"]),
         ("ISO27001/BS7799认证", ["ISO27001/BS7799认证"]),
         ("国家高新技术企业", ["国家高新技术企业"]),
     ],
 )
 def test_expansion(span: str, fields: list[str]) -> None:
     assert expansion.expand(span) == fields
+
+
+@pytest.mark.parametrize(
+    ("value", "cleaned"),
+    [
+        ("为省高新技术企业", "省高新技术企业"),
+        ("工程技术研究中心等", "工程技术研究中心"),
+        ("国家级", ""),
+        ("获得省级", ""),
+        ("省级以上", ""),
+        ("500", ""),
+        ("研究中心（技术创新中心", ""),
+        ("国家级企业技术中心", "国家级企业技术中心"),
+        ("一等奖", "一等奖"),
+    ],
+)
+def test_clean_field(value: str, cleaned: str) -> None:
+    assert model.clean_field(value) == cleaned
 
 
 def test_alignment_and_prefixes() -> None:
