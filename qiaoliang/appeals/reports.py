@@ -5,6 +5,7 @@ outcome tracked (adopted, leader's instruction 批示, policy issued)."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.permissions import CHANGE, require
 from qiaoliang.orgs.models import Organization
+from qiaoliang.orgs.selectors import get_scope
 
 MAX_CLUSTERED = 3_000  # the newest appeals of the period clustered for a page
 TOPICS_CACHE_SECONDS = 24 * 3600  # a result stays valid while its appeals do not change (the key says so)
@@ -73,9 +75,10 @@ def _cluster(user: Any, start: datetime.date, end: datetime.date, min_size: int)
     }  # fmt: skip
 
 
-def _hydrate(data: dict[str, Any]) -> tuple[list[Topic], int]:
+def _hydrate(user: Any, data: dict[str, Any]) -> tuple[list[Topic], int]:
     wanted = {pk for topic in data["topics"] for pk in topic["representatives"]}
-    by_id = {appeal.pk: appeal for appeal in Appeal.objects.filter(pk__in=wanted).select_related("enterprise")}
+    shown = Appeal.objects.for_user(user, CHANGE).filter(pk__in=wanted).select_related("enterprise")
+    by_id = {appeal.pk: appeal for appeal in shown}
     result = [
         Topic(number=number, label=topic["label"], size=topic["size"],
               appeals=[by_id[pk] for pk in topic["representatives"] if pk in by_id], member_ids=topic["members"])
@@ -87,17 +90,18 @@ def _hydrate(data: dict[str, Any]) -> tuple[list[Topic], int]:
 def topics(user: Any, start: datetime.date, end: datetime.date, *, min_size: int = 3) -> tuple[list[Topic], int]:
     """Cluster the appeals the user manages received in the period (the newest MAX_CLUSTERED) now; return the
     topics and how many appeals were clustered."""
-    return _hydrate(_cluster(user, start, end, min_size))
+    return _hydrate(user, _cluster(user, start, end, min_size))
 
 
 def topics_key(user: Any, start: datetime.date, end: datetime.date, min_size: int = 3) -> str:
-    """The cache key of a period's topics for the appeals a user manages: it changes when any of them is added,
-    merged away or edited (count, id sum, newest id and last change), so a cached answer is never stale."""
-    stamp = _period_appeals(user, start, end).aggregate(
-        n=Count("pk"), total=Sum("pk"), top=Max("pk"), changed=Max("updated_at")
-    )
-    changed = stamp["changed"].isoformat() if stamp["changed"] else "-"
-    return f"appeals:topics:v1:{start}:{end}:{min_size}:{stamp['n']}:{stamp['total']}:{stamp['top']}:{changed}"
+    """The cache key of a period's topics for the appeals a user manages: the user's scope and the set of appeals
+    (count, id sum, newest id), so it changes when an appeal is added or merged away, not at every handling step
+    (which does not change the texts clustered)."""
+    stamp = _period_appeals(user, start, end).aggregate(n=Count("pk"), total=Sum("pk"), top=Max("pk"))
+    scope = get_scope(user)
+    reach = "all" if scope.is_all else ",".join(str(pk) for pk in sorted(scope.change_org_ids))
+    fingerprint = hashlib.sha256(reach.encode()).hexdigest()[:16]
+    return f"appeals:topics:v2:{fingerprint}:{start}:{end}:{min_size}:{stamp['n']}:{stamp['total']}:{stamp['top']}"
 
 
 def cached_topics(user: Any, start: datetime.date, end: datetime.date, *, min_size: int = 3
@@ -107,11 +111,11 @@ def cached_topics(user: Any, start: datetime.date, end: datetime.date, *, min_si
     key = topics_key(user, start, end, min_size)
     data = cache.get(key)
     if data is not None:
-        return _hydrate(data)
+        return _hydrate(user, data)
     if cache.add(f"{key}:queued", 1, timeout=TOPICS_QUEUED_SECONDS):
         enqueue_on_commit("appeals.cluster_topics", user.pk, start.isoformat(), end.isoformat(), min_size)
     data = cache.get(key)  # the in-process backend (tests, the demo) has run it already
-    return _hydrate(data) if data is not None else None
+    return _hydrate(user, data) if data is not None else None
 
 
 def compute_topics(user_id: int, start: datetime.date, end: datetime.date, min_size: int = 3) -> int:

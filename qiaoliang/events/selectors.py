@@ -123,6 +123,16 @@ def linkable_events(user: Any, limit: int = 200) -> list[Event]:
     return list(queryset.only("pk", "title", "starts_at").order_by("-starts_at", "-pk")[:limit])
 
 
+def visible_among(user: Any, ids: Any, limit: int = 20) -> list[Event]:
+    """Of the given events, the ones the user may see (public ones for visitors), soonest first."""
+    if getattr(user, "is_authenticated", False):
+        queryset = Event.objects.for_user(user, VIEW)
+    else:
+        queryset = Event.objects.filter(audience=Audience.PUBLIC)
+    queryset = queryset.exclude(status=Event.Status.DRAFT).filter(pk__in=ids)
+    return list(queryset.only("pk", "title", "starts_at").order_by("starts_at", "pk")[:limit])
+
+
 def public_events(filters: EventFilters | None = None) -> QuerySet[Event]:
     """Return the public events anyone may see without logging in."""
     queryset = Event.objects.filter(audience=Audience.PUBLIC).exclude(status=Event.Status.DRAFT)

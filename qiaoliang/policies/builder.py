@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from qiaoliang.core.exceptions import DomainError
@@ -21,7 +22,7 @@ from qiaoliang.core.models import Region
 from qiaoliang.core.regions import resolver as region_resolver
 from qiaoliang.policies import honour_rules
 from qiaoliang.policies.facts import FIELDS, Kind
-from qiaoliang.policies.rules import OP_WORDS, WINDOW_MODES, Op, ThresholdBook
+from qiaoliang.policies.rules import MAX_WINDOW_YEARS, OP_WORDS, WINDOW_MODES, Op, ThresholdBook
 from qiaoliang.policies.units import UnitError, parse_quantity
 
 MAX_ROWS = 40
@@ -54,6 +55,15 @@ class Row:
     mode: str = "each"
     clause: int | None = None
     code: str = ""  # the stored value the shown text stands for (an honour requirement such as etc.provincial+)
+    label: str = ""  # the condition in the policy's words, kept while the row is unchanged
+    was: str = ""  # the row as shown (signature): a posted row equal to it keeps its label
+
+    def signature(self) -> str:
+        return "|".join((self.field, self.op, " ".join(self.value.split()), self.key.strip(),
+                         str(self.years or ""), self.mode if self.years else ""))  # fmt: skip
+
+
+YEARS = list(range(1, MAX_WINDOW_YEARS + 1))
 
 
 def field_choices() -> list[tuple[str, str]]:
@@ -96,6 +106,9 @@ def _region_prefix(code: str) -> str:
 
 
 def _industry_codes(number: int, value: str) -> list[str]:
+    whole = industry_resolver().resolve(value.strip())  # a class name may hold 、 (农、林、牧、渔业)
+    if whole.code and not whole.error:
+        return [whole.code]
     codes = []
     for part in _items(value):
         match = industry_resolver().resolve(part)
@@ -108,12 +121,17 @@ def _industry_codes(number: int, value: str) -> list[str]:
 def _choice_codes(number: int, field: str, value: str) -> list[str]:
     spec = FIELDS[field]
     by_word: dict[str, str] = {}
-    for choice, label in spec.choices:
-        by_word[choice] = choice
-        by_word[str(label).lower()] = choice
+    for language in ("zh-hans", "en"):  # the labels as either interface writes them
+        with translation.override(language):
+            for choice, label in spec.choices:
+                by_word[choice] = choice
+                by_word[str(label).lower()] = choice
     words = {"大型": "large", "大型企业": "large", "中型": "medium", "中型企业": "medium", "小型": "small",
              "小型企业": "small", "微型": "micro", "微型企业": "micro", "国有": "state", "民营": "private",
              "外资": "foreign", "港澳台": "hk_mo_tw", "集体": "collective", "混合所有制": "mixed"}  # fmt: skip
+    whole = value.strip()
+    if whole.lower() in by_word or whole in words:  # a label may hold commas (Hong Kong, Macao or Taiwan invested)
+        return [by_word.get(whole.lower()) or words[whole]]
     codes = []
     for part in _items(value):
         found = by_word.get(part.lower()) or words.get(part)
@@ -129,7 +147,7 @@ def _threshold_code(number: int, value: str, book: ThresholdBook) -> str:
     if text in book.raw:
         return text
     for code, name in book.names().items():
-        if text == name:
+        if text == unicodedata.normalize("NFKC", name).strip():
             return code
     names = "、".join(book.names().values())
     raise _fail(
@@ -184,21 +202,29 @@ def condition_of(number: int, row: Row, book: ThresholdBook) -> dict[str, Any]:
         data["value"] = _threshold_code(number, value, book)
     else:
         data["value"] = value
-    data["label"] = _label(spec.kind, str(spec.label), op, value, row.key.strip())
+    if row.label.strip() and row.was and row.was == row.signature():
+        data["label"] = row.label.strip()[:300]  # unchanged: the policy's own words stay
+    else:
+        with translation.override("zh-hans"):  # labels are read by everyone, in the policy's language
+            data["label"] = _label(spec.kind, str(spec.label), op, value, row.key.strip(), data.get("window"))
     if row.clause:
         data["clause"] = row.clause
     return data
 
 
-def _label(kind: Kind, field: str, op: Op, value: str, key: str) -> str:
-    """The condition as the page says it, in the words staff wrote (注册地属于北京市, 国家高新技术企业)."""
+WINDOW_WORDS = {"each": "每年", "any": "任一年", "sum": "合计", "avg": "平均"}
+
+
+def _label(kind: Kind, field: str, op: Op, value: str, key: str, window: dict[str, Any] | None = None) -> str:
+    """The condition as the page says it, in the words staff wrote (近3年每年营业收入大于等于2000万元)."""
     if kind == Kind.HONOUR:
         return value if op == Op.HAS else _("not %(value)s") % {"value": value}
     if kind == Kind.DECLARATION:
         return value if op == Op.EQ else _("not: %(value)s") % {"value": value}
     if kind == Kind.THRESHOLD:
         return value if op == Op.EQ else _("not %(value)s") % {"value": value}
-    return f"{key or field}{OP_WORDS[op]}{value}"[:300]
+    span = f"近{window['years']}年{WINDOW_WORDS.get(window['mode'], '')}" if window else ""
+    return f"{span}{key or field}{OP_WORDS[op]}{value}"[:300]
 
 
 def expression_of(rows: list[Row], book: ThresholdBook) -> dict[str, Any]:
@@ -238,7 +264,8 @@ def rows_of(expression: dict[str, Any] | None, book: ThresholdBook) -> list[Row]
             elif spec.kind == Kind.THRESHOLD:
                 text = names.get(str(value), str(value))
             elif spec.kind == Kind.CHOICE and isinstance(value, list):
-                labels = {choice: str(label) for choice, label in spec.choices}
+                with translation.override("zh-hans"):  # Chinese labels hold no list separator
+                    labels = {choice: str(label) for choice, label in spec.choices}
                 text = "、".join(labels.get(str(v), str(v)) for v in value)
             elif spec.kind == Kind.REGION and isinstance(value, list):
                 text = "、".join(_region_names([str(v) for v in value]))
@@ -250,7 +277,8 @@ def rows_of(expression: dict[str, Any] | None, book: ThresholdBook) -> list[Row]
             op = str(cond.get("op", ""))
             rows.append(Row(group=index, field=field, op=_canonical(spec.kind, op), value=text, key=cond.get("key", ""),
                             years=window.get("years"), mode=window.get("mode", "each"),
-                            clause=cond.get("clause"), code=code))  # fmt: skip
+                            clause=cond.get("clause"), code=code, label=str(cond.get("label") or "")))  # fmt: skip
+            rows[-1].was = rows[-1].signature()
     return rows
 
 

@@ -23,9 +23,8 @@ from qiaoliang.core import audit, notifications, sheets
 from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.numbers import check_fits
-from qiaoliang.core.permissions import CHANGE
 from qiaoliang.core.sheets import CellError, Column, RowError, SheetSpec, cell_text, parse_uscc
-from qiaoliang.orgs.models import Enterprise
+from qiaoliang.orgs.models import Enterprise, Membership
 from qiaoliang.orgs.selectors import contacts_of, get_scope
 from qiaoliang.policies.facts import FIELDS, Source
 from qiaoliang.policies.models import EnterpriseFact
@@ -156,6 +155,20 @@ def spec() -> SheetSpec:
     )  # fmt: skip
 
 
+def reviewable_ids(user: Any, usccs: list[str]) -> dict[str, int]:
+    """USCC → id of the enterprises whose figures the user may review (and so import as reviewed): active members
+    of the organisations the user manages (every enterprise for federation-wide staff), never the user's own."""
+    scope = get_scope(user)
+    found: dict[str, int] = {}
+    for chunk in sheets.chunks(sorted(set(usccs))):
+        rows = Enterprise.objects.filter(uscc__in=chunk)
+        if not scope.is_all:
+            rows = rows.filter(memberships__organization_id__in=scope.manage_member_org_ids or [0],
+                               memberships__status=Membership.Status.ACTIVE)  # fmt: skip
+        found.update(dict(rows.exclude(pk__in=scope.own_enterprise_ids).values_list("uscc", "pk").distinct()))
+    return found
+
+
 def parse(file_obj: IO[bytes], file_name: str, user: Any) -> ImportResult:
     """Read and check every row: the enterprise must be one the user manages; a yearly figure needs its year."""
     result = ImportResult()
@@ -166,10 +179,7 @@ def parse(file_obj: IO[bytes], file_name: str, user: Any) -> ImportResult:
     result.file_error = sheet.file_error
     if sheet.file_error:
         return result
-    usccs = sorted({row.values[USCC] for row in sheet.rows if row.values.get(USCC)})
-    managed: set[str] = set()
-    for chunk in sheets.chunks(usccs):
-        managed.update(Enterprise.objects.for_user(user, CHANGE).filter(uscc__in=chunk).values_list("uscc", flat=True))
+    managed = set(reviewable_ids(user, [row.values[USCC] for row in sheet.rows if row.values.get(USCC)]))
     seen: dict[tuple[str, str, int], int] = {}
     enterprises: set[str] = set()
     for row in sheet.rows:
@@ -177,7 +187,7 @@ def parse(file_obj: IO[bytes], file_name: str, user: Any) -> ImportResult:
         values = row.values
         uscc, year = values.get(USCC), values.get(YEAR)
         if uscc and uscc not in managed:
-            errors.append(RowError(row.number, USCC, _("No enterprise you manage has this code.")))
+            errors.append(RowError(row.number, USCC, _("No member enterprise whose figures you review has this code.")))
         figures: dict[str, Decimal] = {}
         texts: dict[str, str] = {}
         for key, parsed in values.items():
@@ -192,7 +202,7 @@ def parse(file_obj: IO[bytes], file_name: str, user: Any) -> ImportResult:
             yearly = FIELDS[code].source == Source.YEARLY
             if yearly and year is None and not any(e.column == YEAR for e in errors):
                 errors.append(RowError(row.number, YEAR, _("A yearly figure needs its year.")))
-            where = (uscc or "", code, year if yearly and year else 0)
+            where = (uscc or "", code, year or 0)  # a standing figure may repeat on each year's row
             if uscc and where in seen:
                 errors.append(RowError(row.number, header, _("Row %(row)d already gives this figure for this year.")
                                        % {"row": seen[where]}))  # fmt: skip
@@ -223,16 +233,14 @@ def import_facts(*, actor: Any, parsed: ImportResult) -> ImportResult:
         raise DomainError(_("Only the organisation's staff import figures."), code="file")
     if parsed.file_error or parsed.errors:
         raise DomainError(_("Correct the errors first; nothing was imported."), code="file")
-    enterprise_ids: dict[str, int] = {}
-    for chunk in sheets.chunks(sorted({row.uscc for row in parsed.rows})):
-        found = Enterprise.objects.for_user(actor, CHANGE).filter(uscc__in=chunk).values_list("uscc", "pk")
-        enterprise_ids.update(dict(found))
+    enterprise_ids = reviewable_ids(actor, [row.uscc for row in parsed.rows])
     missing = [row for row in parsed.rows if row.uscc not in enterprise_ids]
     if missing:
         raise DomainError(_("Row %(row)d: no enterprise you manage has this code; nothing was imported.")
                           % {"row": missing[0].row}, code="file")  # fmt: skip
     wanted: dict[tuple[int, str, int], tuple[Decimal, str]] = {}
-    for row in parsed.rows:
+    # A standing figure (paid-in capital, floor area) given on several years' rows: the newest year's value.
+    for row in sorted(parsed.rows, key=lambda r: r.year):
         for code, value in row.values.items():
             year = row.year if FIELDS[code].source == Source.YEARLY else 0
             wanted[(enterprise_ids[row.uscc], code, year)] = (value, row.texts[code])

@@ -472,6 +472,7 @@ class ConditionCorrection(models.Model):
     relation = models.CharField(max_length=10, blank=True)
     field = models.CharField(max_length=200, blank=True)
     proposed = models.JSONField(default=dict, blank=True)
+    batch = models.UUIDField(null=True, blank=True, editable=False)  # one review of a clause: its rows share it
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

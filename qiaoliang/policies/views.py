@@ -57,7 +57,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "policy": policy,
         "items": _with_rule_text(selectors.policy_items(policy)),
         "clauses": selectors.policy_clauses(policy),
-        "events": policy.events.order_by("starts_at")[:20],
+        "events": event_selectors.visible_among(user, policy.events.values("pk")),
+        "linked_ids": set(policy.events.values_list("pk", flat=True)) if may_change else set(),
         "attachments": list(policy.attachments.all()),
         "event_choices": event_selectors.linkable_events(user) if may_change else [],
         "faq": selectors.faq(user, policy=policy)[:50],
@@ -156,9 +157,10 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.success(request, _("Clause type saved."))
         return redirect(policy_url(policy) + f"#clause-{clause.pk}")
     elif action == "events":
-        wanted = {_int(value) for value in request.POST.getlist("events")[:50]}
-        chosen = [event for event in event_selectors.linkable_events(user) if event.pk in wanted]
-        library.link_events(actor=user, policy=policy, events=chosen)
+        wanted = {_int(value) for value in request.POST.getlist("events")[:200]}
+        offered = {event.pk for event in event_selectors.linkable_events(user)}
+        kept = set(policy.events.values_list("pk", flat=True)) - offered  # links the editor was not offered stay
+        library.link_events(actor=user, policy=policy, event_ids=sorted(kept | (wanted & offered)))
         messages.success(request, _("Interpretation events saved."))
         return redirect(policy_url(policy) + "#events")
     elif action == "attach":

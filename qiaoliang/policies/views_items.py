@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -105,7 +106,8 @@ def _builder_context(active: Rule | None) -> dict[str, Any]:
     next_group = max((r.group for r in rows), default=0) + 1
     rows += [builder.Row(group=next_group + i) for i in range(BLANK_BUILDER_ROWS)]
     return {"builder_rows": rows, "builder_fields": builder.field_choices(),
-            "builder_relations": builder.relation_choices(), "builder_modes": WINDOW_MODE_CHOICES}  # fmt: skip
+            "builder_relations": builder.relation_choices(), "builder_modes": WINDOW_MODE_CHOICES,
+            "builder_years": builder.YEARS}  # fmt: skip
 
 
 WINDOW_MODE_CHOICES = [("each", gettext_lazy("each year")), ("any", gettext_lazy("any year")),
@@ -172,6 +174,8 @@ def _builder_rows(request: HttpRequest) -> list[builder.Row]:
                 mode=post.get(prefix + "mode", "each")[:5],
                 clause=int(clause) if clause.isdigit() and len(clause) < 12 else None,
                 code=post.get(prefix + "code", "")[:60],
+                label=post.get(prefix + "label", "")[:300],
+                was=post.get(prefix + "was", "")[:600],
             )
         )
     return rows
@@ -221,17 +225,25 @@ def propose(request: HttpRequest, pk: int) -> HttpResponse:
     clause = Clause.objects.select_related("policy").filter(pk=pk).first()
     if clause is None or not can(user, CHANGE, clause.policy):
         raise PermissionDenied
+    session_key = f"policies-kept-{clause.pk}"
     kept = None
     if request.method == "POST":
         rows = _reviewed_rows(request)
         try:
-            kept = rulebook.review_proposals(actor=user, clause=clause, rows=rows)
+            reviewed = rulebook.review_proposals(actor=user, clause=clause, rows=rows)
         except DomainError as exc:
             messages.error(request, exc.message)
-            proposals = [rulebook.Proposal(**r.proposed, condition=None) for r in rows if r.proposed]  # as proposed
-        else:
+            proposals = [  # the rows as the user left them, each still citing what the reading proposed
+                rulebook.Proposal(r.entry_type, r.var, r.relation, r.field, None, original=r.proposed)
+                for r in rows if r.proposed
+            ]  # fmt: skip
+        else:  # post, redirect, get: a reload does not record the review twice
+            request.session[session_key] = [dataclasses.asdict(p) for p in reviewed]
             messages.success(request, _("Your review was kept; the reading of conditions learns from it."))
-            proposals = kept
+            return redirect(reverse("policies:propose", args=[clause.pk]) + "?kept=1")
+    elif request.GET.get("kept") and session_key in request.session:
+        kept = [rulebook.Proposal(**data) for data in request.session.pop(session_key)]
+        proposals = kept
     else:
         proposals = rulebook.propose_conditions(clause)
     shown = kept if kept is not None else proposals

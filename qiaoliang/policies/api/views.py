@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -136,6 +137,8 @@ class StatisticsViewSet(ScopedViewSet):
         today = timezone.localdate()
         start = query.validated_data.get("start") or today.replace(month=1, day=1)
         end = query.validated_data.get("end") or today
+        if end < start:  # also a start after today with the end left to its default
+            raise ValidationError({"end": _("The end of the period cannot come before its start.")})
         figures = selectors.statistics(self.user, start, end)
         figures["per_item"] = [
             {"item": i.pk, "item_name": i.name, "policy": i.policy_id, "eligible": i.eligible_count,

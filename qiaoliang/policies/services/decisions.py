@@ -307,7 +307,7 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
         everyone = sorted(set(everyone) & set(enterprise_ids))
     counts = {item_id: [0, 0, 0] for item_id in rules}
     eligible_ids: dict[int, list[int]] = {item_id: [] for item_id in rules}
-    for item_id in rules:  # enterprises no longer reached (left the organisation) lose their stored answers
+    for item_id in rules if enterprise_ids is None else ():  # enterprises no longer reached lose their answers
         members = Membership.objects.filter(
             status=Membership.Status.ACTIVE, organization__path__startswith=items[item_id].policy.organization.path
         )
@@ -454,7 +454,12 @@ def recompute_enterprises(enterprise_ids: Sequence[int], *, fields: Iterable[str
                 totals[key] += value
         return totals
     on = on or timezone.localdate()
-    items = [rule.item_id for rule in rules_in_force_cached(on)]
+    changed = None if fields is None else frozenset(fields)
+    book = threshold_book()
+    items = [
+        rule.item_id for rule in rules_in_force_cached(on)
+        if changed is None or _reads(rule, parse_rule(rule, book), book) & changed
+    ]  # fmt: skip
     return recompute_items(items, on=on, push=push, enterprise_ids=ids)
 
 

@@ -232,12 +232,13 @@ def save_item(*, actor: Any, policy: Policy, data: dict[str, Any], item: Support
 
 
 @transaction.atomic
-def link_events(*, actor: Any, policy: Policy, events: list[Any]) -> Policy:
-    """Interpretation lectures (政策解读会) of the events service, shown on the policy's page."""
+def link_events(*, actor: Any, policy: Policy, event_ids: list[int]) -> Policy:
+    """Interpretation lectures (政策解读会) of the events service, shown on the policy's page (the caller checks
+    which events the actor may link)."""
     require(actor, CHANGE, policy)
-    policy.events.set(events)
+    policy.events.set(event_ids)
     audit.record("policies.policy.events", actor=actor, target=policy, organization_id=policy.organization_id,
-                 data={"events": [e.pk for e in events]})  # fmt: skip
+                 data={"events": list(event_ids)})  # fmt: skip
     return policy
 
 

@@ -4,6 +4,7 @@ a clause's text and what staff did with the proposals (kept as training data).""
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,9 @@ def save_rule(*, actor: Any, item: SupportItem, expression: Any, clause: Clause 
     stored = _checked_expression(expression)
     if clause is not None and clause.policy_id != item.policy_id:
         raise DomainError(_("The clause belongs to another policy."), code="clause")
+    cited = {c.clause for c in parse_expression(stored, thresholds=threshold_book()).conditions() if c.clause}
+    if cited and Clause.objects.filter(pk__in=cited, policy_id=item.policy_id).count() != len(cited):
+        raise DomainError(_("A condition cites a clause of another policy."), code="clause")
     if effective_from and expires_on and expires_on < effective_from:
         raise DomainError(_("The rule cannot expire before it takes effect."), code="expires_on")
     locked = SupportItem.objects.select_for_update().get(pk=item.pk)
@@ -140,8 +144,8 @@ def activate_rule(*, actor: Any, rule: Rule) -> Rule:
         first = failures[0]
         raise DomainError(
             _("%(count)s test case(s) fail, e.g. “%(name)s”: expected %(expected)s, got %(got)s.")
-            % {"count": len(failures), "name": first.case.name, "expected": first.case.expected,
-               "got": first.got or first.error},
+            % {"count": len(failures), "name": first.case.name, "expected": first.expected_label,
+               "got": first.got_label},
             code="test_cases",
         )  # fmt: skip
     previous = list(Rule.objects.select_for_update().filter(item_id=rule.item_id, status=Rule.Status.ACTIVE)
@@ -170,6 +174,7 @@ class Proposal:
     field: str
     condition: dict[str, Any] | None  # the engine condition it becomes, when it can
     problem: str = ""
+    original: dict[str, str] | None = None  # what the reading proposed, when the shown values were edited
 
 
 def propose_conditions(clause: Clause) -> list[Proposal]:
@@ -186,7 +191,8 @@ def propose_conditions(clause: Clause) -> list[Proposal]:
 
 @transaction.atomic
 def record_correction(*, actor: Any, clause: Clause, action: str, proposed: dict[str, Any] | None = None,
-                      final: dict[str, str] | None = None) -> ConditionCorrection:  # fmt: skip
+                      final: dict[str, str] | None = None, batch: uuid.UUID | None = None
+                      ) -> ConditionCorrection:  # fmt: skip
     """Keep what staff did with a proposal (accepted, corrected, rejected, added): training data for the extractor."""
     require(actor, CHANGE, clause.policy)
     if action not in ConditionCorrection.Action.values:
@@ -195,7 +201,7 @@ def record_correction(*, actor: Any, clause: Clause, action: str, proposed: dict
     return ConditionCorrection.objects.create(
         clause=clause, sentence=clause.text[:5000], action=action, proposed=proposed or {},
         entry_type=str(final.get("entry_type", ""))[:20], var=str(final.get("var", ""))[:40],
-        relation=str(final.get("relation", ""))[:10], field=str(final.get("field", ""))[:200],
+        relation=str(final.get("relation", ""))[:10], field=str(final.get("field", ""))[:200], batch=batch,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )  # fmt: skip
 
@@ -253,10 +259,11 @@ def review_proposals(*, actor: Any, clause: Clause, rows: list[ReviewedRow]) -> 
             action = ConditionCorrection.Action.CORRECTED
         cleaned.append((action, final))
     kept: list[Proposal] = []
+    batch = uuid.uuid4()
     for action_taken, final in cleaned:
         values = {"entry_type": final.entry_type, "var": final.var, "relation": final.relation, "field": final.field}
         record_correction(actor=actor, clause=clause, action=action_taken, proposed=final.proposed,
-                          final=values if final.keep else {})  # fmt: skip
+                          final=values if final.keep else {}, batch=batch)  # fmt: skip
         if final.keep:
             condition, problem, _typed = dev_rules.condition_for({"eid": "", **values}, str(clause.policy_id))
             if condition is not None:
@@ -270,9 +277,17 @@ def review_proposals(*, actor: Any, clause: Clause, rows: list[ReviewedRow]) -> 
 
 def corrections_as_entries(rows: Any) -> list[dict[str, str]]:
     """Kept corrections in the shape of the annotations (sid, sentence, entry_type, var, relation, field): more
-    training data for `train_policy_extractor --extra-entries`."""
+    training data for `train_policy_extractor --extra-entries`. Only the latest review of each clause counts (a
+    clause reviewed twice would otherwise teach both answers)."""
+    rows = list(rows)
+    latest: dict[int, Any] = {}
+    for row in rows:
+        if row.batch is not None and (row.clause_id not in latest or row.created_at > latest[row.clause_id][0]):
+            latest[row.clause_id] = (row.created_at, row.batch)
     entries = []
     for row in rows:
+        if row.clause_id in latest and row.batch != latest[row.clause_id][1]:
+            continue
         if row.action == ConditionCorrection.Action.REJECTED or not row.field:
             continue
         entries.append({

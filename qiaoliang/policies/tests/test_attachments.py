@@ -80,6 +80,11 @@ def test_editors_link_interpretation_lectures(world: Any) -> None:
         mode="hybrid", audience="public", capacity=80, starts_at=soon, ends_at=soon + datetime.timedelta(hours=2),
         publish=True,
     )  # fmt: skip
+    internal = event_services.create_event(
+        actor=world.staff, organization=world.federation, title="内部座谈：政策落实情况", kind="symposium",
+        mode="offline", audience="members", capacity=20, starts_at=soon, ends_at=soon + datetime.timedelta(hours=1),
+        publish=True,
+    )  # fmt: skip
     policy, _item = make_policy(world)
     page = client_for(world.staff).get(reverse("policies:detail", args=[policy.pk]))
     assert 'data-testid="events-form"' in page.content.decode() and "高新技术企业政策解读会" in page.content.decode()
@@ -88,6 +93,11 @@ def test_editors_link_interpretation_lectures(world: Any) -> None:
     assert list(policy.events.all()) == [lecture]  # unknown ids are ignored, never linked
     public = client_for(None).get(reverse("policies:detail", args=[policy.pk])).content.decode()
     assert "高新技术企业政策解读会" in public and 'data-testid="events-form"' not in public
+    client_for(world.staff).post(url, {"events": [str(lecture.pk), str(internal.pk)]})
+    assert set(policy.events.all()) == {lecture, internal}
+    public = client_for(None).get(reverse("policies:detail", args=[policy.pk])).content.decode()
+    assert "内部座谈" not in public and "高新技术企业政策解读会" in public  # visitors see public events only
+    assert "内部座谈" in client_for(world.staff).get(reverse("policies:detail", args=[policy.pk])).content.decode()
     assert client_for(world.contact).post(url, {"events": []}).status_code == 403
     client_for(world.staff).post(url, {})
     assert not policy.events.exists()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.policies import builder
@@ -41,7 +42,7 @@ def test_rows_become_the_engines_json_and_come_back() -> None:
     assert len(groups) == 8 and len(groups[1]) == 2
     assert groups[0][0]["value"] == ["11", "330106"]
     assert groups[1][0] == {"field": "revenue", "op": "gte", "text": "2000万元", "window": {"years": 3, "mode": "each"},
-                            "label": "营业收入大于等于2000万元"}  # fmt: skip
+                            "label": "近3年每年营业收入大于等于2000万元"}  # fmt: skip
     assert groups[0][0]["label"] == "注册地属于北京市、杭州市西湖区"  # as staff wrote it
     assert groups[2][0]["label"] == "省级及以上企业技术中心"
     assert groups[1][1]["value"] == "above_scale_industry"
@@ -58,7 +59,8 @@ def test_rows_become_the_engines_json_and_come_back() -> None:
 
     again = builder.expression_of(back, book)
     assert without_labels(again) == without_labels(data)
-    assert again["all"][0][0]["label"] == "注册地属于北京市、浙江省杭州市西湖区"  # shown by full name
+    assert again["all"][0][0]["label"] == "注册地属于北京市、杭州市西湖区"  # unchanged rows keep their label
+    assert back[0].value == "北京市、浙江省杭州市西湖区"  # regions are shown by full name
     assert builder.rows_of({"all": [], "tiers": [{"label": "一档", "all": []}]}, book) is None
 
 
@@ -111,3 +113,31 @@ def test_the_builder_saves_a_version_in_force_through_the_page(world: Any) -> No
         other = Client()
         other.force_login(user)
         assert other.post(reverse("policies:rule_build", args=[item.pk]), form).status_code == 403
+
+
+def test_what_the_builder_shows_it_saves_unchanged() -> None:
+    book = decisions.threshold_book()
+    stored = {"all": [
+        [{"field": "revenue", "op": "gte", "text": "2000万元", "window": {"years": 8, "mode": "avg"},
+          "label": "近八年平均营业收入不低于2000万元"}],
+        [{"field": "threshold", "op": "eq", "value": code} for code, name in book.names().items() if "（" in name],
+        [{"field": "industry", "op": "in", "value": ["A"]}],
+        [{"field": "ownership", "op": "in", "value": ["hk_mo_tw", "foreign"]}],
+    ]}  # fmt: skip
+    assert stored["all"][1], "the thresholds with full-width brackets are part of the test"
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            rows = builder.rows_of(stored, book)
+            assert rows is not None
+            again = builder.expression_of(rows, book)
+        assert again["all"][0][0]["window"] == {"years": 8, "mode": "avg"}
+        assert again["all"][0][0]["label"] == "近八年平均营业收入不低于2000万元"  # unchanged: the policy's words
+        assert [c["value"] for c in again["all"][1]] == [c["value"] for c in stored["all"][1]]
+        assert again["all"][3][0]["value"] == ["hk_mo_tw", "foreign"]
+    # a class name holding 、 is one industry; a changed row gets a new label, in Chinese whatever the language
+    assert builder.expression_of([Row(1, "industry", "in", "农、林、牧、渔业")], book)["all"][0][0]["value"] == ["A"]
+    rows = builder.rows_of(stored, book)
+    assert rows is not None
+    rows[0].value = "3000万元"
+    with translation.override("en"):
+        assert builder.expression_of(rows, book)["all"][0][0]["label"] == "近8年平均营业收入大于等于3000万元"

@@ -14,7 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from qiaoliang.accounts.models import Role, RoleAssignment
 from qiaoliang.core.models import Notification
+from qiaoliang.orgs.models import Membership
 from qiaoliang.policies import importers
 from qiaoliang.policies.models import Eligibility, EnterpriseFact
 from qiaoliang.policies.services import facts as fact_service
@@ -116,3 +118,29 @@ def test_file_errors_and_permissions(world: Any) -> None:
     headers = [c.value for c in next(load_workbook(io.BytesIO(template.content)).active.iter_rows())]  # type: ignore[union-attr]
     assert headers == importers.template_headers()
     assert headers[:4] == ["统一社会信用代码", "企业名称", "年度", "营业收入（万元）"]
+
+
+def test_only_members_whose_figures_one_reviews_are_imported(world: Any) -> None:
+    # the secretary of C1 is also the contact of e2 (a member of C2): its own figures are never imported reviewed
+    RoleAssignment.objects.create(user=world.secretary, role=Role.ENTERPRISE_CONTACT, enterprise=world.e2)
+    upload = xlsx([["统一社会信用代码", "年度", "营业收入（万元）"], [world.e2.uscc, YEAR, 100]])
+    response = client_for(world.secretary).post(reverse("policies:import_facts"), {"file": upload})
+    assert [(e.row, e.column) for e in response.context["result"].errors] == [(2, "统一社会信用代码")]
+    # a suspended member is not the secretary's to review either
+    Membership.objects.filter(enterprise=world.e1).update(status="suspended")
+    upload = xlsx([["统一社会信用代码", "年度", "营业收入（万元）"], [world.e1.uscc, YEAR, 100]])
+    response = client_for(world.secretary).post(reverse("policies:import_facts"), {"file": upload})
+    assert response.context["result"].errors
+    assert not EnterpriseFact.objects.exists()
+
+
+def test_a_standing_figure_on_several_years_rows_keeps_the_newest(world: Any) -> None:
+    upload = xlsx([
+        ["统一社会信用代码", "年度", "营业收入（万元）", "实收资本（万元）"],
+        [world.e1.uscc, YEAR - 1, 1800, 500],
+        [world.e1.uscc, YEAR, 2100, 800],
+    ])  # fmt: skip
+    response = client_for(world.staff).post(reverse("policies:import_facts"), {"file": upload})
+    assert response.status_code == 302
+    assert EnterpriseFact.objects.get(enterprise=world.e1, field="paid_in_capital").value == Decimal("8000000")
+    assert EnterpriseFact.objects.filter(enterprise=world.e1, field="revenue").count() == 2

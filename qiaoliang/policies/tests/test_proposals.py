@@ -52,8 +52,11 @@ def test_review_is_recorded_and_the_kept_conditions_are_given(world: Any, tmp_pa
         "r3-keep": "1", "r3-entry_type": "注册地", "r3-var": "注册地", "r3-relation": "是", "r3-field": "北京市",
         "r4-keep": "1", "r4-entry_type": "经营要求", "r4-var": "", "r4-relation": "是", "r4-field": "",
     }  # fmt: skip
-    response = client_for(world.staff).post(url, form)
-    assert response.status_code == 200
+    client = client_for(world.staff)
+    response = client.post(url, form)
+    assert response.status_code == 302  # post, redirect, get: a reload does not record the review twice
+    response = client.get(response["Location"])
+    assert response.status_code == 200 and 'data-testid="kept"' in response.content.decode()
     actions = sorted(ConditionCorrection.objects.values_list("action", "field"))
     assert actions == [
         ("accepted", "国家高新技术企业"),
@@ -75,6 +78,11 @@ def test_review_is_recorded_and_the_kept_conditions_are_given(world: Any, tmp_pa
     assert len(rows) == 3
     assert {r["sid"] for r in rows} == {f"q{policy.pk}_{clause.pk}"}
     assert rows[0]["sentence"] == clause.text
+    # a second review of the clause replaces the first in the training rows
+    client.post(url, {"rows": "1", "r0-keep": "1", "r0-entry_type": "经营要求", "r0-var": "荣誉", "r0-relation": "是",
+                      "r0-field": "省级企业技术中心"})  # fmt: skip
+    call_command("export_condition_corrections", "--out", str(out))
+    assert [r["field"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["省级企业技术中心"]
 
 
 def test_a_bad_row_refuses_the_whole_review(world: Any) -> None:
@@ -92,6 +100,8 @@ def test_a_bad_row_refuses_the_whole_review(world: Any) -> None:
     response = client_for(world.staff).post(url, form)
     assert response.status_code == 200
     assert "条件 2" in response.content.decode() or "Condition 2" in response.content.decode()
+    assert 'value="约等于"' not in response.content.decode()  # the select offers the known relations only
+    assert "2000万元" in response.content.decode()  # the rows come back as the user left them
     assert not ConditionCorrection.objects.exists()
     # a forged proposal is read as text, never trusted; too many rows are refused
     form = {"rows": "1", "r0-proposed": "{not json", "r0-keep": "1", "r0-entry_type": "企业类型", "r0-var": "",

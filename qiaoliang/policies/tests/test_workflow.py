@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
 from qiaoliang.core.models import Notification, Region
@@ -363,6 +364,38 @@ def test_statistics_api_is_scoped_and_checks_its_period(world: Any) -> None:
     refused = client.get("/api/v1/policy-statistics/?start=2026-05-01&end=2026-01-01")
     assert refused.status_code == 400 and "end" in refused.json()
     assert client.get("/api/v1/policy-statistics/?start=yesterday").status_code == 400
+    assert client.get("/api/v1/policy-statistics/?start=2999-01-01").status_code == 400
     assert client_for(world.convenor).get("/api/v1/policy-statistics/").status_code == 200
     for user in (world.contact, world.provider, world.outsider):
         assert client_for(user).get("/api/v1/policy-statistics/").status_code == 403
+
+
+def test_a_batch_of_enterprises_is_answered_without_touching_the_others(world: Any, monkeypatch: Any) -> None:
+    give_facts(world)
+    _policy, item = make_policy(world)
+    assert Eligibility.objects.filter(item=item, enterprise=world.e1).exists()
+    other = Eligibility.objects.create(item=item, enterprise=world.e3, rule=item.rules.get(status=Rule.Status.ACTIVE),
+                                       computed_at=timezone.now())  # fmt: skip
+    monkeypatch.setattr(decisions, "ONE_BY_ONE", 0)  # the path a large import takes
+    EnterpriseFact.objects.filter(enterprise=world.e1, field="revenue").update(value=Decimal("100"))
+    assert decisions.recompute_enterprises([world.e1.pk, world.e2.pk], fields=["tax"])["eligible"] == 0  # no rule
+    assert Eligibility.objects.filter(item=item, enterprise=world.e1).exists()  # reads tax: nothing answered
+    decisions.recompute_enterprises([world.e1.pk, world.e2.pk], fields=["revenue"])
+    assert not Eligibility.objects.filter(item=item, enterprise=world.e1).exists()
+    assert Eligibility.objects.filter(pk=other.pk).exists()  # outside the batch: untouched
+    item.refresh_from_db()
+    assert item.eligible_count == 1  # recounted from the stored answers
+
+
+def test_a_condition_may_cite_only_its_own_policys_clauses(world: Any) -> None:
+    other, _other_item = make_policy(world, publish=False)
+    _policy, item = make_policy(world, publish=False)
+    foreign = other.clauses.first()
+    assert foreign is not None
+    rule = {"all": [[{"field": "revenue", "op": "gte", "text": "2000万元", "clause": foreign.pk}]]}
+    with pytest.raises(DomainError, match="其他政策|another policy"):
+        rulebook.save_rule(actor=world.staff, item=item, expression=rule)
+    own = item.policy.clauses.first()
+    assert own is not None
+    rule["all"][0][0]["clause"] = own.pk
+    assert rulebook.save_rule(actor=world.staff, item=item, expression=rule).version == 2
