@@ -393,7 +393,7 @@ def test_a_condition_may_cite_only_its_own_policys_clauses(world: Any) -> None:
     foreign = other.clauses.first()
     assert foreign is not None
     rule = {"all": [[{"field": "revenue", "op": "gte", "text": "2000万元", "clause": foreign.pk}]]}
-    with pytest.raises(DomainError, match="其他政策|another policy"):
+    with pytest.raises(DomainError, match=r"其他政策|another policy"):
         rulebook.save_rule(actor=world.staff, item=item, expression=rule)
     own = item.policy.clauses.first()
     assert own is not None
