@@ -7,6 +7,5 @@ router = Router()
 router.register("policies", views.PolicyViewSet, basename="policy")
 router.register("policy-checkup", views.CheckupViewSet, basename="policy-checkup")
 router.register("policy-questions", views.QuestionViewSet, basename="policy-question")
-router.register("policy-statistics", views.StatisticsViewSet, basename="policy-statistics")
 
 urlpatterns = router.urls

@@ -64,6 +64,29 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         policy = library.create_policy(actor=self.user, organization=organization, data=values)
         return Response(serializers.PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(summary=_lazy("Policy statistics: published, pushes, enterprises reached, 免申即享, answer times"),
+                   parameters=[serializers.PolicyStatisticsQuerySerializer],
+                   responses={200: serializers.PolicyStatisticsSerializer, 400: REFUSED, 403: REFUSED})  # fmt: skip
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def statistics(self, request: Request) -> Response:
+        """Figures of the caller's organisations over a period (staff, secretaries and zone convenors)."""
+        if not (has_capability(self.user, "policies.manage") or get_scope(self.user).zone_ids):
+            raise NotAllowedError(_("Policy statistics are for staff, secretaries and zone convenors."))
+        query = serializers.PolicyStatisticsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        start = query.validated_data.get("start") or today.replace(month=1, day=1)
+        end = query.validated_data.get("end") or today
+        if end < start:  # also a start after today with the end left to its default
+            raise ValidationError({"end": _("The end of the period cannot come before its start.")})
+        figures = selectors.statistics(self.user, start, end)
+        figures["per_item"] = [
+            {"item": i.pk, "item_name": i.name, "policy": i.policy_id, "eligible": i.eligible_count,
+             "near_miss": i.near_miss_count, "needs_data": i.needs_data_count}
+            for i in figures["per_item"]
+        ]  # fmt: skip
+        return Response(serializers.PolicyStatisticsSerializer({"start": start, "end": end, **figures}).data)
+
     @extend_schema(summary=_lazy("The policy's support items with the rules in force"),
                    responses=serializers.SupportItemSerializer(many=True))  # fmt: skip
     @action(detail=True, methods=["get"], pagination_class=None)
@@ -115,37 +138,6 @@ class CheckupViewSet(ScopedViewSet):
                                for group in outcome.groups for r in group],
             })  # fmt: skip
         return Response(serializers.PolicyDecisionSerializer(rows, many=True).data)
-
-
-class StatisticsViewSet(ScopedViewSet):
-    """Figures of the caller's organisations over a period (staff, secretaries and zone convenors)."""
-
-    serializer_class = serializers.PolicyStatisticsSerializer
-    pagination_class = None
-
-    def get_queryset(self) -> QuerySet[SupportItem]:
-        return SupportItem.objects.none()  # the figures are aggregates, not rows (for the schema generator)
-
-    @extend_schema(summary=_lazy("Policy statistics: published, pushes, enterprises reached, 免申即享, answer times"),
-                   parameters=[serializers.PolicyStatisticsQuerySerializer],
-                   responses={200: serializers.PolicyStatisticsSerializer, 400: REFUSED, 403: REFUSED})  # fmt: skip
-    def list(self, request: Request) -> Response:
-        if not (has_capability(self.user, "policies.manage") or get_scope(self.user).zone_ids):
-            raise NotAllowedError(_("Policy statistics are for staff, secretaries and zone convenors."))
-        query = serializers.PolicyStatisticsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        today = timezone.localdate()
-        start = query.validated_data.get("start") or today.replace(month=1, day=1)
-        end = query.validated_data.get("end") or today
-        if end < start:  # also a start after today with the end left to its default
-            raise ValidationError({"end": _("The end of the period cannot come before its start.")})
-        figures = selectors.statistics(self.user, start, end)
-        figures["per_item"] = [
-            {"item": i.pk, "item_name": i.name, "policy": i.policy_id, "eligible": i.eligible_count,
-             "near_miss": i.near_miss_count, "needs_data": i.needs_data_count}
-            for i in figures["per_item"]
-        ]  # fmt: skip
-        return Response(serializers.PolicyStatisticsSerializer({"start": start, "end": end, **figures}).data)
 
 
 @extend_schema_view(

@@ -356,18 +356,18 @@ def test_statistics_api_is_scoped_and_checks_its_period(world: Any) -> None:
     give_facts(world)
     _policy, item = make_policy(world)
     client = client_for(world.staff)
-    figures = client.get("/api/v1/policy-statistics/").json()
+    figures = client.get("/api/v1/policies/statistics/").json()
     assert figures["published"] == 1 and figures["sent"] == 1 and figures["reached"] == 1
     assert figures["per_item"][0] == {"item": item.pk, "item_name": "研发补助", "policy": item.policy_id,
                                       "eligible": 1, "near_miss": 0, "needs_data": 0}  # fmt: skip
-    assert client.get("/api/v1/policy-statistics/?start=2000-01-01&end=2000-12-31").json()["published"] == 0
-    refused = client.get("/api/v1/policy-statistics/?start=2026-05-01&end=2026-01-01")
+    assert client.get("/api/v1/policies/statistics/?start=2000-01-01&end=2000-12-31").json()["published"] == 0
+    refused = client.get("/api/v1/policies/statistics/?start=2026-05-01&end=2026-01-01")
     assert refused.status_code == 400 and "end" in refused.json()
-    assert client.get("/api/v1/policy-statistics/?start=yesterday").status_code == 400
-    assert client.get("/api/v1/policy-statistics/?start=2999-01-01").status_code == 400
-    assert client_for(world.convenor).get("/api/v1/policy-statistics/").status_code == 200
+    assert client.get("/api/v1/policies/statistics/?start=yesterday").status_code == 400
+    assert client.get("/api/v1/policies/statistics/?start=2999-01-01").status_code == 400
+    assert client_for(world.convenor).get("/api/v1/policies/statistics/").status_code == 200
     for user in (world.contact, world.provider, world.outsider):
-        assert client_for(user).get("/api/v1/policy-statistics/").status_code == 403
+        assert client_for(user).get("/api/v1/policies/statistics/").status_code == 403
 
 
 def test_a_batch_of_enterprises_is_answered_without_touching_the_others(world: Any, monkeypatch: Any) -> None:
