@@ -69,6 +69,15 @@ EXPLAIN_TIMEOUT_MS = 60_000
 TARGET_MS = 1000.0  # "Statistics pages at 1,000,000 appeals answer in < 1 s" (p95), applied to every page
 SEED = 2026
 
+
+def title_grams_of(title: str) -> str:
+    """The title's pairs as `Appeal.save` writes them (COPY bypasses save)."""
+    sys.path.insert(0, str(ROOT))
+    from qiaoliang.core.text import compact_text, name_grams
+
+    return " ".join(name_grams(compact_text(title)[:120]))
+
+
 # --- the data ----------------------------------------------------------------------------------------------------
 
 CATEGORY_WEIGHTS = {  # how often each category is raised (financing and approvals most)
@@ -91,9 +100,9 @@ OPEN = {"submitted", "returned", "accepted", "assigned", "answered", "confirmed"
 ROUTED = {"assigned", "answered", "confirmed", "closed"}
 DAYS = 3 * 365  # appeals received over three years
 COLUMNS = [
-    "id", "number", "title", "description", "urgency", "source", "shareable", "status", "assigned_at", "deadline",
-    "working_days", "answer", "answered_at", "answered_on_time", "satisfaction", "rating", "feedback", "solved",
-    "closed_at", "escalated_at", "reminded_at", "routing_confirmed", "created_at", "updated_at", "version",
+    "id", "number", "title", "title_grams", "description", "urgency", "source", "shareable", "status", "assigned_at",
+    "deadline", "working_days", "answer", "answered_at", "answered_on_time", "satisfaction", "rating", "feedback",
+    "solved", "closed_at", "escalated_at", "reminded_at", "routing_confirmed", "created_at", "updated_at", "version",
     "answered_by_id", "department_id", "enterprise_id", "merged_into_id", "organization_id", "submitted_by_id",
     "suggested_department_id", "category_id", "suggested_category_id",
 ]  # fmt: skip
@@ -254,7 +263,7 @@ class Reference:
     categories: dict[str, int]
     departments: dict[str, int]
     department_of_category: dict[str, str]
-    texts_by_category: dict[str, list[tuple[str, str]]]
+    texts_by_category: dict[str, list[tuple[str, str, str]]]
     demo_enterprise: int
     demo_organization: int
     liaison_department: int
@@ -289,11 +298,13 @@ def load_reference(conn: Any) -> Reference:
     with DEMO_ROUTINGS.open(encoding="utf-8", newline="") as handle:
         demo_rows = list(csv.DictReader(handle))
     pairs: dict[str, dict[str, int]] = {}
-    texts: dict[str, list[tuple[str, str]]] = {}
+    texts: dict[str, list[tuple[str, str, str]]] = {}
     for row in demo_rows:
         pairs.setdefault(row["category"], {}).setdefault(row["department"], 0)
         pairs[row["category"]][row["department"]] += 1
-        texts.setdefault(row["category"], []).append((_escape(row["title"][:120]), _escape(row["description"])))
+        texts.setdefault(row["category"], []).append(
+            (_escape(row["title"][:120]), _escape(title_grams_of(row["title"][:120])), _escape(row["description"]))
+        )
     department_of_category = {
         category: max(counts, key=lambda code: (counts[code], code)) for category, counts in pairs.items()
     }
@@ -348,7 +359,7 @@ def write_appeals(url: str, count: int, seed: int) -> dict[str, Any]:
     source_pick = _weighted(rng, SOURCES)
     status_picks = [(limit, _weighted(rng, pairs)) for limit, pairs in STATUS_BY_AGE]
     department_codes = sorted(ref.departments)
-    fallback = [("", "")]
+    fallback = [("", "", "")]
     # A few recent appeals of the demo enterprise, in the secretary's chamber and the liaison's department, so each
     # persona has its own work on the lists and one appeal every persona may open.
     forced = {count - 50: "assigned", count - 45: "returned", count - 40: "answered"} if count >= 50 else {}
@@ -374,7 +385,7 @@ def write_appeals(url: str, count: int, seed: int) -> dict[str, Any]:
             organization = ref.organization_of[enterprise]
             status = next(pick for limit, pick in status_picks if age_days <= limit)()
         category = "financing" if position in forced else category_pick()
-        title, description = rng.choice(ref.texts_by_category.get(category) or fallback)
+        title, grams, description = rng.choice(ref.texts_by_category.get(category) or fallback)
         urgency = urgency_pick()
         source = source_pick()
         department: int | None = None
@@ -454,7 +465,7 @@ def write_appeals(url: str, count: int, seed: int) -> dict[str, Any]:
             return str(value)
 
         return "\t".join([
-            str(appeal_id), f"B{appeal_id:09d}", title, description, urgency, source, opt(rng.random() < 0.25),
+            str(appeal_id), f"B{appeal_id:09d}", title, grams, description, urgency, source, opt(rng.random() < 0.25),
             status, _ts(assigned_at), opt(deadline), opt(working_days), answer, _ts(answered_at),
             opt(answered_on_time), satisfaction, opt(rating), feedback, opt(solved), _ts(closed_at), _ts(escalated),
             _ts(reminded), opt(department is not None), _ts(created), _ts(last), "1", NULL, opt(department),

@@ -3,6 +3,8 @@ deadline in working days, answered, rated by the enterprise and closed; every st
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -11,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from qiaoliang.core.models import StatusChange
 from qiaoliang.core.permissions import ScopedQuerySet
+from qiaoliang.core.text import compact_text, name_grams
 from qiaoliang.core.uploads import random_name
 from qiaoliang.orgs.models import Department, Enterprise, Organization
 
@@ -35,6 +38,10 @@ class AppealCategory(models.Model):
 
 STATISTICS_COLUMNS = ["id", "organization", "enterprise", "department", "category", "status", "answered_at",
                       "answered_on_time", "satisfaction", "solved", "deadline", "rating"]  # fmt: skip
+
+
+def title_grams_of(title: str) -> str:
+    return " ".join(name_grams(compact_text(title)[:120]))
 
 
 class Appeal(models.Model):
@@ -76,6 +83,9 @@ class Appeal(models.Model):
     )  # fmt: skip
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"), max_length=5000)
+    # The title's characters and character pairs (core.text.name_grams), indexed (FTS5 on SQLite, GIN on
+    # PostgreSQL) so a word of the title is found without reading every title.
+    title_grams = models.TextField(editable=False, default="", blank=True)
     category = models.ForeignKey(
         AppealCategory, models.PROTECT, null=True, blank=True, related_name="appeals", verbose_name=_("category")
     )
@@ -150,6 +160,13 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.title_grams = title_grams_of(self.title)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "title" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "title_grams"}
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

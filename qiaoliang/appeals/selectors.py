@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from qiaoliang.appeals.models import Appeal, AppealCategory, AppealEvent, ExtensionRequest
 from qiaoliang.core.permissions import CHANGE, VIEW
+from qiaoliang.core.sql import ColumnCondition
+from qiaoliang.core.text import compact_text, query_grams
 from qiaoliang.core.textclassifier import words
 from qiaoliang.orgs.models import Department, Enterprise
 from qiaoliang.orgs.selectors import get_scope, search_enterprises
@@ -68,11 +72,35 @@ def appeal_list(user: Any, filters: AppealFilters) -> QuerySet[Appeal]:
         # are matched by a short list of ids, not by a join that reads every appeal's enterprise.
         enterprises = list(search_enterprises(Enterprise.objects.all(), filters.q).values_list("pk", flat=True)[
             :SEARCH_ENTERPRISES])  # fmt: skip
-        queryset = queryset.filter(Q(number__startswith=filters.q.upper()) | Q(title__icontains=filters.q)
+        queryset = queryset.filter(Q(number__startswith=filters.q.upper()) | title_contains(filters.q)
                                    | Q(enterprise_id__in=enterprises))  # fmt: skip
     if filters.mine == "todo":
         queryset = queryset.filter(todo_condition(user))
     return queryset.order_by("-created_at", "-id")
+
+
+_TITLE_GRAMS_MATCH = "SELECT rowid FROM appeals_appeal_grams WHERE appeals_appeal_grams MATCH %s"
+
+
+def title_contains(query: str) -> Q:
+    """Titles holding the query (as normalised: full-width, Traditional and case folded), narrowed first by the
+    index of the titles' character pairs: FTS5 on SQLite, a GIN token array on PostgreSQL."""
+    text = compact_text(query)
+    grams = query_grams(text)[:8]
+    if not grams:
+        return Q(title__icontains=query.strip())
+    exact = len(text) <= 2 and len(grams) == 1  # one pair (or character) is the whole query
+    if connection.vendor == "sqlite":
+        match = " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+        found = Q(pk__in=RawSQL(_TITLE_GRAMS_MATCH, (match,)))  # noqa: S611 - constant SQL, bound value
+    elif connection.vendor == "postgresql":
+        found = Q(ColumnCondition("title_grams", "string_to_array({column}, ' ') @> %s::text[]", (grams,)))
+    else:  # pragma: no cover - other databases: correct, not indexed
+        return Q(title__icontains=query.strip())
+    if exact:
+        return found
+    # The pairs say the characters are there; the substring check confirms their order (row by row, cheap).
+    return found & Q(title__icontains=query.strip())
 
 
 def todo_condition(user: Any) -> Q:

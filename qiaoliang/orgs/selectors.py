@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 
 from qiaoliang.core.models import Industry, Region
 from qiaoliang.core.regions import region_filter
+from qiaoliang.core.sql import ColumnCondition
 from qiaoliang.core.text import compact_text, is_pinyin_query, query_grams
 from qiaoliang.orgs.models import (
     ACCEPTING_KINDS,
@@ -121,20 +122,7 @@ def _prefix(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\uffff"})
 
 
-class _ColumnCondition(Func):
-    """A boolean SQL condition on one column of the enterprise, written with the column's name as the query
-    aliases it (so it stays right inside a subquery)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, column: str, template: str, params: tuple[Any, ...]) -> None:
-        super().__init__(F(column))
-        self.condition_template = template
-        self.condition_params = params
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:  # type: ignore[override]
-        column_sql, column_params = compiler.compile(self.source_expressions[0])
-        return self.condition_template.format(column=column_sql), (*column_params, *self.condition_params)
+_ColumnCondition = ColumnCondition
 
 
 _GRAMS_MATCH = "SELECT rowid FROM orgs_enterprise_grams WHERE orgs_enterprise_grams MATCH %s"
