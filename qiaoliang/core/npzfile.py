@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 CHECKSUM = "checksum"
 
@@ -111,3 +114,33 @@ def read(
     if set(arrays) != {name.removesuffix(".npy") for name in expected}:
         raise refuse()
     return arrays
+
+
+def checked_meta(
+    path: Path,
+    arrays: Mapping[str, np.ndarray],
+    names: Iterable[str],
+    *,
+    format_name: str,
+    format_version: int,
+    refuse: Callable[[], Exception],
+    error: Callable[[str], Exception],
+) -> dict[str, Any]:
+    """Check what `read` returned (checksum, the ``meta`` array's JSON, its format name and version) and return
+    the meta dict. ``refuse()`` for a file of another kind, ``error(message)`` for a damaged or older file."""
+    if arrays[CHECKSUM].dtype != np.uint8 or arrays["meta"].dtype != np.uint8:
+        raise refuse()
+    if not checksum_matches(arrays, names):
+        raise error(_("The model file is damaged or was changed (checksum mismatch): %(path)s") % {"path": path})
+    try:
+        meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+    except ValueError as failure:
+        raise refuse() from failure
+    if not isinstance(meta, dict) or meta.get("format") != format_name:
+        raise refuse()
+    if meta.get("format_version") != format_version:
+        raise error(
+            _("The model file has format version %(found)s; this program reads version %(expected)s. Train it again.")
+            % {"found": meta.get("format_version"), "expected": format_version}
+        )
+    return meta

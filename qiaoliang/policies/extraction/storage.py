@@ -101,23 +101,8 @@ def load(path: Path | str) -> Extractor:
     """Read a model written by `save`; raise ModelFileError for any other file or a changed one."""
     path = Path(path)
     arrays = _read_arrays(path)
-    if arrays[npzfile.CHECKSUM].dtype != np.uint8 or arrays["meta"].dtype != np.uint8:
-        raise _refuse(path)
-    if not npzfile.checksum_matches(arrays, _ARRAY_NAMES):
-        raise ModelFileError(
-            _("The model file is damaged or was changed (checksum mismatch): %(path)s") % {"path": path}
-        )
-    try:
-        meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
-    except ValueError as error:
-        raise _refuse(path) from error
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        raise _refuse(path)
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(
-            _("The model file has format version %(found)s; this program reads version %(expected)s. Train it again.")
-            % {"found": meta.get("format_version"), "expected": FORMAT_VERSION}
-        )
+    meta = npzfile.checked_meta(path, arrays, _ARRAY_NAMES, format_name=FORMAT_NAME, format_version=FORMAT_VERSION,
+                                refuse=lambda: _refuse(path), error=ModelFileError)  # fmt: skip
     try:
         return _from_meta(meta, arrays, path)
     except (KeyError, TypeError, AttributeError, ValueError) as error:
