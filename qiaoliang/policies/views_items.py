@@ -79,7 +79,7 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
             "rule_form": RuleForm(initial={"expression": json.dumps(active.expression if active else {"all": []},
                                                                     ensure_ascii=False, indent=1)}),
             "case_form": TestCaseForm(),
-            **_builder_context(active),
+            **_builder_context(active, request.session.pop(f"policies-builder-{row.pk}", None)),
             "clauses": row.policy.clauses.filter(is_heading=False).order_by("position")[:300],
         })  # fmt: skip
         page_rows = list(context["eligible_page"].object_list)
@@ -98,13 +98,18 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
 BLANK_BUILDER_ROWS = 3
 
 
-def _builder_context(active: Rule | None) -> dict[str, Any]:
-    """The builder's rows: the rule in force as written, then blank rows (None when the rule has tiers)."""
-    rows = builder.rows_of(active.expression if active else None, decisions.threshold_book())
+def _builder_context(active: Rule | None, typed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The builder's rows: those typed in a refused save, else the rule in force as written; then blank rows
+    (None when the rule has tiers)."""
+    if typed:
+        rows: list[builder.Row] | None = [builder.Row(**values) for values in typed]
+    else:
+        rows = builder.rows_of(active.expression if active else None, decisions.threshold_book())
     if rows is None:
         return {"builder_rows": None}
-    next_group = max((r.group for r in rows), default=0) + 1
-    rows += [builder.Row(group=next_group + i) for i in range(BLANK_BUILDER_ROWS)]
+    if not typed:
+        next_group = max((r.group for r in rows), default=0) + 1
+        rows += [builder.Row(group=next_group + i) for i in range(BLANK_BUILDER_ROWS)]
     return {"builder_rows": rows, "builder_fields": builder.field_choices(),
             "builder_relations": builder.relation_choices(), "builder_modes": WINDOW_MODE_CHOICES,
             "builder_years": builder.YEARS}  # fmt: skip
@@ -150,7 +155,13 @@ def rule_build(request: HttpRequest, pk: int) -> HttpResponse:
     if any(name in dates.errors for name in ("effective_from", "expires_on", "note")):
         messages.error(request, form_errors(dates))
         return redirect(reverse("policies:item", args=[row.pk]) + "#builder")
-    expression = builder.expression_of(_builder_rows(request), decisions.threshold_book())
+    rows = _builder_rows(request)
+    try:
+        expression = builder.expression_of(rows, decisions.threshold_book())
+    except DomainError:
+        # the page shows the rows as typed again, next to the message naming the line
+        request.session[f"policies-builder-{row.pk}"] = [dataclasses.asdict(r) for r in rows[: builder.MAX_ROWS + 5]]
+        raise
     data = dates.cleaned_data
     return _save_version(request, row, expression, data.get("effective_from"), data.get("expires_on"),
                          data.get("note", ""), anchor="#builder")  # fmt: skip

@@ -108,6 +108,7 @@ def test_the_builder_saves_a_version_in_force_through_the_page(world: Any) -> No
     assert Rule.objects.filter(item=item).count() == 2
     page = response.content.decode()
     assert "第 2 行" in page or "Line 2" in page
+    assert 'value="很多"' in page  # the rows come back as typed
     # only the policy's editors build rules
     for user in (world.contact, world.liaison, world.provider):
         other = Client()
