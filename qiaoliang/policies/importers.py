@@ -265,6 +265,8 @@ def import_facts(*, actor: Any, parsed: ImportResult) -> ImportResult:
                 status=EnterpriseFact.Status.REVIEWED, origin=EnterpriseFact.Origin.IMPORT, entered_by=user,
                 reviewed_by=user, reviewed_at=now,
             ))  # fmt: skip
+        elif fact.value == value and fact.status == EnterpriseFact.Status.REVIEWED:
+            continue  # already so, and reviewed: nothing to write, nobody to tell
         else:
             fact.value, fact.entered_text, fact.status = value, text, EnterpriseFact.Status.REVIEWED
             fact.origin, fact.entered_by, fact.reviewed_by, fact.reviewed_at = (
@@ -281,18 +283,17 @@ def import_facts(*, actor: Any, parsed: ImportResult) -> ImportResult:
                   "review_note", "updated_at"], batch_size=2000,
     )  # fmt: skip
     parsed.created, parsed.changed = len(new), len(changed)
-    per_enterprise: dict[int, int] = {}
-    for enterprise_id, _code, _year in wanted:
-        per_enterprise[enterprise_id] = per_enterprise.get(enterprise_id, 0) + 1
-    ids = sorted(per_enterprise)
+    written = [*new, *changed]
+    ids = sorted({fact.enterprise_id for fact in written})
     for start in range(0, len(ids), 1000):  # one notification per contact, a bounded number of queries
         contacts = contacts_of(ids[start : start + 1000])
         if contacts:
             notifications.notify(users=contacts, kind="policies.facts_imported", actor=actor, title=IMPORTED_TITLE,
                                  body=IMPORTED_BODY, url="/policies/facts/")  # fmt: skip
-    fields = sorted({code for _e, code, _y in wanted})
+    fields = sorted({fact.field for fact in written})
     audit.record("policies.facts.imported", actor=actor,
-                 data={"figures": len(wanted), "enterprises": len(per_enterprise), "created": len(new),
+                 data={"figures": len(wanted), "enterprises": len(ids), "created": len(new),
                        "changed": len(changed), "fields": fields})  # fmt: skip
-    enqueue_on_commit("policies.recompute_enterprises", ids, fields)
+    if ids:
+        enqueue_on_commit("policies.recompute_enterprises", ids, fields)
     return parsed

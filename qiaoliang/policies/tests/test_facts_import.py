@@ -76,6 +76,12 @@ def test_a_sheet_is_read_in_its_units_and_recomputes_the_answers(world: Any) -> 
     assert EnterpriseFact.objects.get(enterprise=world.e1, field="revenue", year=YEAR).value == Decimal("15000000")
     assert EnterpriseFact.objects.count() == 6
     assert not Eligibility.objects.filter(item=item, enterprise=world.e1).exists()
+    # the same sheet again writes nothing and tells nobody
+    told = Notification.objects.filter(kind="policies.facts_imported").count()
+    upload = xlsx([["统一社会信用代码", "年度", "营业收入（亿元）"], [world.e1.uscc, YEAR, "0.15"]])
+    response = client_for(world.staff).post(reverse("policies:import_facts"), {"file": upload}, follow=True)
+    assert "新增0项，更新0项" in response.content.decode() or "0 new, 0 changed" in response.content.decode()
+    assert Notification.objects.filter(kind="policies.facts_imported").count() == told
 
 
 def test_every_bad_cell_is_named_and_nothing_is_written(world: Any) -> None:
