@@ -15,7 +15,7 @@ from django.utils import timezone
 from qiaoliang.appeals.models import Appeal, AppealCategory, AppealEvent, ExtensionRequest
 from qiaoliang.core.permissions import CHANGE, VIEW
 from qiaoliang.core.sql import ColumnCondition
-from qiaoliang.core.text import compact_text, query_grams
+from qiaoliang.core.text import compact_text, normalize_text, query_grams
 from qiaoliang.core.textclassifier import words
 from qiaoliang.orgs.models import Department, Enterprise
 from qiaoliang.orgs.selectors import get_scope, search_enterprises
@@ -82,22 +82,34 @@ def appeal_list(user: Any, filters: AppealFilters) -> QuerySet[Appeal]:
 _TITLE_GRAMS_MATCH = "SELECT rowid FROM appeals_appeal_grams WHERE appeals_appeal_grams MATCH %s"
 
 
+def title_grams_match(groups: list[list[str]]) -> Q | None:
+    """Titles holding every gram of at least one group, through the index of the titles' characters and character
+    pairs (FTS5 on SQLite, a GIN token array on PostgreSQL); None where the database has no such index."""
+    groups = [grams for grams in groups if grams]
+    if not groups:
+        return None
+    if connection.vendor == "sqlite":
+        match = " OR ".join(
+            "(" + " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams) + ")" for grams in groups
+        )
+        return Q(pk__in=RawSQL(_TITLE_GRAMS_MATCH, (match,)))  # noqa: S611 - constant SQL, bound value
+    if connection.vendor == "postgresql":
+        found = Q(pk__in=[])
+        for grams in groups:
+            found |= Q(ColumnCondition("title_grams", "string_to_array({column}, ' ') @> %s::text[]", (grams,)))
+        return found
+    return None  # pragma: no cover - other databases: no index
+
+
 def title_contains(query: str) -> Q:
     """Titles holding the query (as normalised: full-width, Traditional and case folded), narrowed first by the
     index of the titles' character pairs: FTS5 on SQLite, a GIN token array on PostgreSQL."""
     text = compact_text(query)
     grams = query_grams(text)[:8]
-    if not grams:
+    found = title_grams_match([grams])
+    if found is None:  # no pairs to look up, or a database without the index: correct, not indexed
         return Q(title__icontains=query.strip())
-    exact = len(text) <= 2 and len(grams) == 1  # one pair (or character) is the whole query
-    if connection.vendor == "sqlite":
-        match = " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
-        found = Q(pk__in=RawSQL(_TITLE_GRAMS_MATCH, (match,)))  # noqa: S611 - constant SQL, bound value
-    elif connection.vendor == "postgresql":
-        found = Q(ColumnCondition("title_grams", "string_to_array({column}, ' ') @> %s::text[]", (grams,)))
-    else:  # pragma: no cover - other databases: correct, not indexed
-        return Q(title__icontains=query.strip())
-    if exact:
+    if len(text) <= 2 and len(grams) == 1:  # one pair (or character) is the whole query
         return found
     # The pairs say the characters are there; the substring check confirms their order (row by row, cheap).
     return found & Q(title__icontains=query.strip())
@@ -230,17 +242,21 @@ def similar_appeals(user: Any, title: str, description: str = "", *, limit: int 
                     exclude: int | None = None) -> list[tuple[Appeal, float]]:  # fmt: skip
     """Open appeals the user sees that look like the one being typed (possible duplicates, to merge).
 
-    Candidates: appeals whose title holds one of the typed title's longest words (newest first, bounded); ranked by
-    the overlap of character pairs of title and description (Jaccard)."""
+    Candidates: appeals whose title holds one of the typed title's longest words, found through the index of the
+    titles' character pairs (`title_grams`: every pair of the word present), newest first, bounded; so the
+    candidates are found without reading every title. Ranked by the overlap of character pairs of title and
+    description (Jaccard)."""
     title = (title or "").strip()[:120]
     if len(title) < 4:
         return []
-    terms = sorted({w for w in words(title) if len(w) >= 2}, key=len, reverse=True)[:4]
+    terms = sorted({w for w in words(normalize_text(title)) if len(w) >= 2}, key=len, reverse=True)[:4]
     if not terms:
         return []
-    condition = Q()
-    for term in terms:
-        condition |= Q(title__contains=term)
+    condition = title_grams_match([query_grams(compact_text(term))[:8] for term in terms])
+    if condition is None:  # words without pairs to look up, or a database without the index: correct, not indexed
+        condition = Q(pk__in=[])
+        for term in terms:
+            condition |= Q(title__icontains=term)
     candidates = (
         Appeal.objects.for_user(user, VIEW)
         .filter(condition, status__in=OPEN)
