@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django import forms
@@ -10,12 +11,18 @@ from django.utils.translation import gettext_lazy as _
 from qiaoliang.core.codes import normalize_uscc
 from qiaoliang.core.forms import BootstrapForm, CodeFieldsMixin, DateInput, industry_section_choices, region_choices
 from qiaoliang.core.models import Industry
-from qiaoliang.core.widgets import FastSelect
+from qiaoliang.core.widgets import FastSelect, FixedChoices
 from qiaoliang.orgs.models import MAX_EMPLOYEES, Enterprise, Membership, Organization
 
 
 def _blank(label: Any) -> list[tuple[str, Any]]:
     return [("", label)]
+
+
+@cache
+def _region_filter_choices() -> FixedChoices:
+    """The region filter's options, built and rendered once per process (see FixedChoices)."""
+    return FixedChoices(_blank(_("Any region")) + region_choices())
 
 
 class DirectoryFilterForm(BootstrapForm):
@@ -35,10 +42,16 @@ class DirectoryFilterForm(BootstrapForm):
     )
     organization = forms.ChoiceField(label=_("Organisation"), required=False, widget=FastSelect)
     level = forms.ChoiceField(
-        label=_("Member level"), required=False, choices=_blank(_("Any level")) + Membership.Level.choices
+        label=_("Member level"),
+        required=False,
+        widget=FastSelect,
+        choices=_blank(_("Any level")) + Membership.Level.choices,
     )
     status = forms.ChoiceField(
-        label=_("Membership status"), required=False, choices=_blank(_("Any status")) + Membership.Status.choices
+        label=_("Membership status"),
+        required=False,
+        widget=FastSelect,
+        choices=_blank(_("Any status")) + Membership.Status.choices,
     )
 
     def __init__(self, *args: Any, organizations: list[Organization], **kwargs: Any) -> None:
@@ -50,7 +63,7 @@ class DirectoryFilterForm(BootstrapForm):
             industry = Industry.objects.filter(code=current).first()
             industry_choices.append((current, str(industry) if industry else current))
         self.fields["industry"].choices = industry_choices  # type: ignore[attr-defined]
-        self.fields["region"].choices = _blank(_("Any region")) + region_choices()  # type: ignore[attr-defined]
+        self.fields["region"].choices = _region_filter_choices()  # type: ignore[attr-defined]
         self.fields["organization"].choices = _blank(_("Any organisation")) + [  # type: ignore[attr-defined]
             (str(org.pk), "\u3000" * org.depth + org.display_name) for org in organizations
         ]

@@ -12,6 +12,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 
+from qiaoliang.core.codes import mask_mobile
 from qiaoliang.core.models import Industry, Region
 from qiaoliang.core.regions import region_filter
 from qiaoliang.core.sql import ColumnCondition
@@ -322,6 +323,65 @@ MEMBERSHIP_ROW_FIELDS = ("id", "enterprise", "organization", "level", "status", 
 CONTACT_ROW_FIELDS = ("id", "enterprise", "name", "mobile", "email", "is_primary_contact")
 DIRECTORY_ROW_FIELDS = ("id", "uscc", "name", "short_name", "size", "name_pinyin", "industry", "industry__code",
                         "industry__name", "region", "region__code", "region__name", "region__full_name")  # fmt: skip
+
+
+def directory_rows(
+    user: Any, enterprises: Sequence[Enterprise], visible_org_ids: set[int] | None
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Return a directory page's rows as plain dicts of what each row shows, and the enterprises whose primary
+    contact is shown unmasked (to be audited).
+
+    Three narrow queries for any page size (memberships with their organisation, primary contacts, the enterprises
+    whose personal data the user may see), read as values, and every label looked up once: rendering model
+    instances and their display methods cost about 1 ms a row.
+    """
+    ids = [e.pk for e in enterprises]
+    if not ids:
+        return [], []
+    memberships: dict[int, list[dict[str, Any]]] = {}
+    level_labels = dict(Membership.Level.choices)
+    status_labels = dict(Membership.Status.choices)
+    columns = ("enterprise_id", "organization_id", "organization__name", "organization__short_name", "level", "status")
+    rows_of_memberships = Membership.objects.filter(enterprise_id__in=ids).order_by("organization__path", "pk")
+    for enterprise_id, organization_id, name, short_name, level, status in rows_of_memberships.values_list(*columns):
+        if visible_org_ids is not None and organization_id not in visible_org_ids:
+            continue
+        memberships.setdefault(enterprise_id, []).append({
+            "organization": short_name or name, "level": level, "level_label": level_labels.get(level, level),
+            "status": status, "status_label": status_labels.get(status, status),
+            "active": status == Membership.Status.ACTIVE,
+        })  # fmt: skip
+    contacts: dict[int, tuple[str, str]] = {}
+    for enterprise_id, name, mobile in (
+        Person.objects.filter(enterprise_id__in=ids, is_primary_contact=True)
+        .order_by("pk")
+        .values_list("enterprise_id", "name", "mobile")
+    ):
+        contacts.setdefault(enterprise_id, (name, mobile or ""))
+    personal = set(Enterprise.objects.for_user(user, "view_personal").filter(pk__in=ids).values_list("pk", flat=True))
+    size_labels = dict(Enterprise.Size.choices)
+    rows: list[dict[str, Any]] = []
+    shown: list[int] = []
+    for e in enterprises:
+        contact = contacts.get(e.pk)
+        mobile = ""
+        if contact:
+            if e.pk in personal:
+                mobile = contact[1]
+                if mobile:
+                    shown.append(e.pk)
+            else:
+                mobile = mask_mobile(contact[1])
+        industry = e.industry if e.industry_id else None
+        region = e.region if e.region_id else None
+        rows.append({
+            "pk": e.pk, "name": e.name, "uscc": e.uscc,
+            "industry_code": industry.code if industry else "", "industry_name": industry.name if industry else "",
+            "region": region.full_name if region else "", "size": size_labels.get(e.size, "") if e.size else "",
+            "memberships": memberships.get(e.pk, []),
+            "contact": contact[0] if contact else "", "has_contact": contact is not None, "mobile": mobile,
+        })  # fmt: skip
+    return rows, shown
 
 
 def with_memberships(queryset: QuerySet[Enterprise]) -> QuerySet[Enterprise]:

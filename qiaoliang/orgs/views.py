@@ -6,7 +6,7 @@ answers an htmx request with its results partial only, so live search swaps just
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -146,27 +146,6 @@ def zone_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- member directory -------------------------------------------------------------------
 
 
-def _prepare_directory_rows(user: Any, enterprises: Sequence[Enterprise], visible_org_ids: set[int] | None) -> bool:
-    """Attach the visible memberships, the primary contact and whether to show it unmasked; tell if any is."""
-    allowed = set(
-        Enterprise.objects.for_user(user, "view_personal")
-        .filter(pk__in=_page_ids(enterprises))
-        .values_list("pk", flat=True)
-    )
-    shown_personal = False
-    for enterprise in enterprises:
-        memberships = enterprise.memberships.all()
-        enterprise.visible_memberships = [  # type: ignore[attr-defined]
-            m for m in memberships if visible_org_ids is None or m.organization_id in visible_org_ids
-        ]
-        contacts = enterprise.primary_contacts  # type: ignore[attr-defined]
-        enterprise.contact = contacts[0] if contacts else None  # type: ignore[attr-defined]
-        enterprise.show_personal = enterprise.pk in allowed  # type: ignore[attr-defined]
-        if enterprise.show_personal and enterprise.contact and enterprise.contact.mobile:  # type: ignore[attr-defined]
-            shown_personal = True
-    return shown_personal
-
-
 @login_required
 def directory(request: HttpRequest) -> HttpResponse:
     """Search and filter the member enterprises the user may see, sorted by pinyin, 50 per page.
@@ -175,7 +154,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     """
     user: Any = request.user
     filters = DirectoryFilters.from_mapping(request.GET)
-    queryset = selectors.with_primary_contact(selectors.with_memberships(selectors.enterprise_directory(user, filters)))
+    queryset = selectors.enterprise_directory(user, filters).select_related("industry", "region")
     queryset = queryset.only(*selectors.DIRECTORY_ROW_FIELDS)
 
     def paginator(object_list: Any, per_page: int) -> htmx.CappedPaginator:
@@ -184,7 +163,6 @@ def directory(request: HttpRequest) -> HttpResponse:
         )
 
     page = htmx.paginate(request, queryset, PAGE_SIZE, paginator)
-    enterprises = list(page.object_list)
     scope = get_scope(user)
     organizations: list[Organization] = []
     visible_org_ids: set[int] | None = None
@@ -198,12 +176,13 @@ def directory(request: HttpRequest) -> HttpResponse:
             if organizations
             else set(Organization.objects.for_user(user, "view").values_list("pk", flat=True))
         )
-    if _prepare_directory_rows(user, enterprises, visible_org_ids):
-        _record_personal_view(
-            "orgs.directory.personal_data_viewed",
-            user,
-            enterprises=[e.pk for e in enterprises if e.show_personal and e.contact],  # type: ignore[attr-defined]
-        )
+    enterprises, shown = selectors.directory_rows(user, list(page.object_list), visible_org_ids)
+    placeholder = 2**31 - 1  # one reverse() for the page, not one per row
+    url = reverse("orgs:enterprise", args=[placeholder])
+    for row in enterprises:
+        row["url"] = url.replace(str(placeholder), str(row["pk"]))
+    if shown:
+        _record_personal_view("orgs.directory.personal_data_viewed", user, enterprises=shown)
     context: dict[str, Any] = {
         "page": page,
         "enterprises": enterprises,

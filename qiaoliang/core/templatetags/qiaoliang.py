@@ -11,6 +11,20 @@ from qiaoliang.core.codes import mask_mobile
 
 register = template.Library()
 
+# The colour of a status badge (partials/status_badge.html), by the status's code in any app.
+STATUS_BADGE_CLASSES = {
+    **dict.fromkeys(("published", "deal", "active", "approved", "confirmed", "checked_in"), "text-bg-success"),
+    **dict.fromkeys(("pending", "contacted", "in_talks", "submitted", "waiting", "suspended"), "text-bg-warning"),
+    **dict.fromkeys(("rejected", "declined", "returned", "cancelled"), "text-bg-danger"),
+    **dict.fromkeys(("suggested", "accepted", "assigned", "answered"), "text-bg-info"),
+}
+
+
+@register.filter
+def status_class(status: Any) -> str:
+    """Return the badge colour class of a status code: {{ status|status_class }}."""
+    return STATUS_BADGE_CLASSES.get(str(status), "text-bg-secondary")
+
 
 @register.simple_tag(takes_context=True)
 def can(context: template.Context, action: str, obj: Any) -> bool:

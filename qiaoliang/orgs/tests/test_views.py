@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def directory_names(response) -> list[str]:
-    return [e.name for e in response.context["enterprises"]]
+    return [e["name"] for e in response.context["enterprises"]]
 
 
 # --- every page renders ---------------------------------------------------------------
