@@ -23,6 +23,15 @@ def _fast_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Start every test with an empty cache: a rolled-back test leaves entries (cached scopes among them) that
+    describe rows which no longer exist, and SQLite hands the same ids out again."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 BROWSER_SHOTS = Path(os.environ.get("BROWSER_SHOTS", "var/screenshots"))
 needs_chromium = pytest.mark.skipif(

@@ -180,6 +180,9 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 # Renewed at most once a minute (core.middleware.SessionTouchMiddleware), not written on every request.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_TOUCH_SECONDS = env_int("SESSION_TOUCH_SECONDS", 60)
+# A user's scope (what their roles let them see) is kept in the shared cache this long at most; every write to
+# roles, the organisation tree, zones or memberships makes it stale at once (orgs.scope). 0: built per request.
+SCOPE_CACHE_SECONDS = env_int("SCOPE_CACHE_SECONDS", 300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Lockout (django-axes): per username and IP address together, temporary.

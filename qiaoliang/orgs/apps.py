@@ -10,3 +10,4 @@ class OrgsConfig(QiaoliangAppConfig):
     name = "qiaoliang.orgs"
     label = "orgs"
     verbose_name = _("Organisations and members")
+    registering_modules = (*QiaoliangAppConfig.registering_modules, "signals")  # cached scopes made stale

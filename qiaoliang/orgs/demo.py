@@ -45,6 +45,7 @@ from qiaoliang.orgs.models import (
     Position,
     Zone,
 )
+from qiaoliang.orgs.scope import invalidate_scopes
 
 DEMO_PASSWORD = "qiaoliang-demo-2026"  # noqa: S105 - published on purpose: demo accounts only
 FEDERATION_CODE = "BJGSL"
@@ -850,6 +851,7 @@ class DemoBuilder:
                 RoleAssignment(user=provider, role=Role.SERVICE_PROVIDER),
             ]
         )
+        invalidate_scopes()  # bulk inserts (these roles, the memberships) send no signal
 
     def build(self) -> SeedResult:
         """Create everything; return the counts."""

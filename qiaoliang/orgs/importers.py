@@ -39,6 +39,7 @@ from qiaoliang.core.sheets import (
 )
 from qiaoliang.core.text import name_keys as text_name_keys
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, enterprise_search_fields
+from qiaoliang.orgs.scope import invalidate_scopes
 
 # The headers are part of the file format users fill in, so they are fixed Chinese text, not translated.
 NAME = "企业名称"
@@ -715,6 +716,8 @@ def _write(
                 for row in batch
             ],
         )
+    if new_memberships:
+        invalidate_scopes()  # rows inserted directly send no signal
     name_keys: dict[str, str] = {}  # people's names repeat (张伟, 王芳…), their pinyin need not be worked out again
     for batch in sheets.chunks(new_people, _BATCH):
         people = []

@@ -16,9 +16,13 @@ are skipped (`sees_everything`), which keeps the directory's queries simple.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 
 from qiaoliang.accounts.models import Role, RoleAssignment
@@ -137,7 +141,46 @@ def build_scope(user: Any) -> Scope:
 
 
 def get_scope(user: Any) -> Scope:
-    """Return the user's scope, cached on the user object for the rest of the request."""
+    """Return the user's scope: cached on the user object for the rest of the request, and in the shared cache
+    across requests until anything it is built from changes (`invalidate_scopes`)."""
     if not is_active_user(user):
         return Scope()
-    return cached_on_user(user, "orgs.scope", lambda: build_scope(user))  # type: ignore[no-any-return]
+    return cached_on_user(user, "orgs.scope", lambda: _shared_scope(user))  # type: ignore[no-any-return]
+
+
+# The shared cache holds each user's scope beside the generation it was built in. Every write that can change a
+# scope (a role, the tree, a zone, a membership) gives the generation a new random value, so no scope built
+# before the write is used after it; a random value rather than a counter, so that an evicted generation key
+# can never come back as a value some old entry carries.
+GENERATION_KEY = "orgs.scope.generation"
+
+
+def _shared_scope(user: Any) -> Scope:
+    seconds = settings.SCOPE_CACHE_SECONDS
+    if not seconds or user.is_superuser or user.pk is None:
+        return build_scope(user)
+    joined = user.date_joined.timestamp() if getattr(user, "date_joined", None) else 0
+    key = f"orgs.scope.{user.pk}.{joined:.6f}"
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        if not cache.add(GENERATION_KEY, generation, None):
+            generation = cache.get(GENERATION_KEY) or generation
+    entry = found.get(key)
+    if entry is not None and entry[0] == generation:
+        return entry[1]  # type: ignore[no-any-return]
+    scope = build_scope(user)
+    cache.set(key, (generation, scope), seconds)
+    return scope
+
+
+def invalidate_scopes() -> None:
+    """Make every cached scope stale: now (for this transaction's own later reads) and again once the transaction
+    commits (a scope another process built from the data before the commit must not outlive it)."""
+    _new_generation()
+    transaction.on_commit(_new_generation)
+
+
+def _new_generation() -> None:
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)

@@ -37,6 +37,7 @@ from qiaoliang.orgs.models import (
     Zone,
     enterprise_search_fields,
 )
+from qiaoliang.orgs.scope import invalidate_scopes
 from qiaoliang.orgs.services.common import apply_changes, full_clean, jsonable
 
 ENTERPRISE_FIELDS = {
@@ -296,6 +297,7 @@ def record_enterprises(
             [Membership(enterprise_id=known[uscc], organization=organization, status=MS.ACTIVE) for uscc in fresh],
             batch_size=1000,
         )
+        invalidate_scopes()  # a bulk insert sends no signal
     if fresh:
         audit.record("orgs.enterprises.recorded", actor=actor, target=organization, organization_id=organization.pk,
                      data={"created": len(fresh), "as_members": as_members})  # fmt: skip

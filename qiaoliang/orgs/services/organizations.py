@@ -13,6 +13,7 @@ from qiaoliang.core.permissions import CHANGE, CREATE, has_capability, require
 from qiaoliang.core.text import pinyin_key
 from qiaoliang.core.transitions import Transitions
 from qiaoliang.orgs.models import Department, Organization, Partnership, PartnershipStatusChange, Zone
+from qiaoliang.orgs.scope import invalidate_scopes
 from qiaoliang.orgs.services.common import apply_changes, full_clean
 
 PATH_WIDTH = 8
@@ -97,6 +98,7 @@ def move_organization(*, actor: Any, organization: Organization, new_parent: Org
         if node.pk == organization.pk:
             node.parent = new_parent
     Organization.objects.bulk_update(subtree, ["path", "depth", "parent"])
+    invalidate_scopes()  # a bulk update sends no signal
     audit.record(
         "orgs.organization.moved",
         actor=actor,
