@@ -107,6 +107,8 @@ rules.register(ProblemReport, **{VIEW: reports_visible, CHANGE: reports_managed}
 register_capability("appeals.manage", lambda user: get_scope(user).is_all or bool(get_scope(user).change_org_ids))
 register_capability("appeals.submit", lambda user: bool(get_scope(user).own_enterprise_ids))
 register_capability("appeals.answer", lambda user: bool(get_scope(user).department_ids))
+# The official calendar (holidays and 调休 days ahead of chinesecalendar) counts for every deadline: federation staff.
+register_capability("appeals.calendar", lambda user: get_scope(user).is_staff)
 register_capability(
     "appeals.view",
     lambda user: (

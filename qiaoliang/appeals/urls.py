@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qiaoliang.appeals import views, views_reports, views_visits
+from qiaoliang.appeals import views, views_calendar, views_reports, views_visits
 
 app_name = "appeals"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("statistics/", views.statistics, name="statistics"),
     path("similar/", views.similar, name="similar"),
     path("common/", views_reports.common_problems, name="common"),
+    path("calendar/", views_calendar.calendar, name="calendar"),
+    path("calendar/delete/", views_calendar.calendar_delete, name="calendar_delete"),
     path("visits/", views_visits.visit_list, name="visits"),
     path("visits/<int:pk>/", views_visits.visit_detail, name="visit"),
     path("visits/<int:pk>/record/", views_visits.visit_record, name="visit_record"),

@@ -59,6 +59,7 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
         "may_manage": has_capability(user, "appeals.manage"),
         "may_submit": has_capability(user, "appeals.submit"),
         "may_visit": has_capability(user, "appeals.visit"),
+        "may_calendar": has_capability(user, "appeals.calendar"),
         "is_department": has_capability(user, "appeals.answer"),
         "extensions": list(selectors.pending_extensions(user).select_related("appeal")[:10])
         if has_capability(user, "appeals.manage") else [],

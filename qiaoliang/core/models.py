@@ -1,4 +1,5 @@
-"""Platform tables: reference codes (GB/T 4754, GB/T 2260), the audit log, status-history base, idempotency
+"""Platform tables: reference codes (GB/T 4754, GB/T 2260), official days entered ahead of the holiday calendar
+package, the audit log, status-history base, idempotency
 records, notifications with per-user preferences and one-time verification codes."""
 
 from __future__ import annotations
@@ -72,6 +73,27 @@ class Region(models.Model):
     @property
     def is_current(self) -> bool:
         return self.last_year is None
+
+
+class OfficialDay(models.Model):
+    """Store one day of the State Council's holiday notice entered by staff before `chinesecalendar` has it: a public
+    holiday or an adjusted working day (调休). `core.workdays` reads these before the package."""
+
+    day = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(
+        _("working day"), help_text=_("On: an adjusted working day (调休, a weekend worked). Off: a holiday.")
+    )
+    name = models.CharField(_("name"), max_length=40, blank=True, help_text=_("The holiday, e.g. 春节."))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("official day")
+        verbose_name_plural = _("official days")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}"
 
 
 class AuditLog(models.Model):
