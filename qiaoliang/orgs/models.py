@@ -235,6 +235,8 @@ class Enterprise(TimeStamped):
             models.Index(fields=["industry", "name_pinyin"], name="orgs_ent_industry_idx"),
             models.Index(fields=["region", "name_pinyin"], name="orgs_ent_region_idx"),
             models.Index(fields=["size", "name_pinyin"], name="orgs_ent_size_idx"),
+            # size with an industry range (?industry=65&size=small): both conditions from one index
+            models.Index(fields=["size", "industry"], name="orgs_ent_size_industry_idx"),
         ]
 
     def __str__(self) -> str:
