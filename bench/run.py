@@ -198,9 +198,11 @@ def percentile(values: list[float], fraction: float) -> float:
 # --- databases -------------------------------------------------------------------------------------
 
 
-def prepare_sqlite() -> str:
+def prepare_sqlite(reuse: bool = False) -> str:
     VAR.mkdir(parents=True, exist_ok=True)
     path = VAR / os.environ.get("BENCH_SQLITE_NAME", "bench.sqlite3")
+    if reuse and path.exists():
+        return f"sqlite:///{path}"
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     return f"sqlite:///{path}"
@@ -223,16 +225,19 @@ def vacuum(database_url: str) -> str:
     return f"VACUUM (ANALYZE) after the seed, {time.perf_counter() - started:.1f} s (server autovacuum: {autovacuum})."
 
 
-def prepare_postgresql() -> tuple[str, str]:
-    """Drop and create the bench database; return its URL, or "" and the reason it is unreachable."""
+def prepare_postgresql(reuse: bool = False) -> tuple[str, str]:
+    """Drop and create the bench database (kept as it is with `reuse`); return its URL, or "" and the reason it
+    is unreachable."""
     try:
         import psycopg
     except ImportError:
         return "", "psycopg is not installed"
     try:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_BENCH_DB,)).fetchone()
+            if not (reuse and exists):
+                conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
     except Exception as exc:  # any connection or permission problem means: skip PostgreSQL
         return "", f"PostgreSQL at {PG_ADMIN_URL} is unreachable: {exc}"
     parts = urllib.parse.urlsplit(PG_ADMIN_URL)
@@ -415,13 +420,21 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace, roste
     if code != 0:
         run.skipped = f"migrate failed: {err.strip()[-500:]}"
         return run
-    log(f"{name}: seed_demo --enterprises {args.enterprises}")
-    seconds, _out, err, code = manage(["seed_demo", "--enterprises", str(args.enterprises), "--seed", "2026"], env)
-    if code != 0:
-        run.skipped = f"seed_demo failed: {err.strip()[-500:]}"
+    existing = worker("enterprises", database_url) if args.reuse_db else 0
+    if existing == args.enterprises and existing:
+        run.notes.append("Database reused as an earlier run seeded it (--reuse-db): no seed time measured.")
+    elif existing:
+        run.skipped = f"the reused database holds {existing} enterprises, not {args.enterprises}: run without it"
         return run
-    run.seed_seconds = round(seconds, 1)
-    log(f"{name}: seeded in {seconds:.1f} s")
+    else:
+        log(f"{name}: seed_demo --enterprises {args.enterprises}")
+        seed = ["seed_demo", "--enterprises", str(args.enterprises), "--seed", "2026"]
+        seconds, _out, err, code = manage(seed, env)
+        if code != 0:
+            run.skipped = f"seed_demo failed: {err.strip()[-500:]}"
+            return run
+        run.seed_seconds = round(seconds, 1)
+        log(f"{name}: seeded in {seconds:.1f} s")
     if name == "postgresql":
         run.notes.append(vacuum(database_url))
 
@@ -605,6 +618,10 @@ def worker_main(mode: str, extra: list[str]) -> None:
         print(json.dumps(tokens))
     elif mode == "queries":
         print(json.dumps(count_queries([Endpoint(**e) for e in json.loads(extra[0])])))
+    elif mode == "enterprises":
+        from qiaoliang.orgs.models import Enterprise
+
+        print(json.dumps(Enterprise.objects.count()))
     elif mode == "roster":
         print(json.dumps(write_roster(Path(extra[0]), int(extra[1]))))
     else:
@@ -725,6 +742,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--import-rows", type=int, default=None, help="rows in the generated roster (100000)")
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument(
+        "--reuse-db", action="store_true", help="keep the bench databases an earlier run seeded (same --enterprises)"
+    )
     parser.add_argument("--personas", default=",".join(PERSONAS), help="comma-separated demo users to load as")
     args = parser.parse_args(argv)
     args.personas = [p.strip() for p in args.personas.split(",") if p.strip()]
@@ -751,6 +771,9 @@ def main(argv: list[str]) -> int:
         worker_main(argv[1], argv[2:])
         return 0
     args = parse_args(argv)
+    if args.reuse_db and not args.skip_import:
+        print("--reuse-db needs --skip-import: the import adds enterprises to the database", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, _interrupt)  # so `finally` stops gunicorn on kill as well as on Ctrl-C
     if not Path(GUNICORN).exists() and not shutil.which("gunicorn"):
         print("gunicorn is not installed in .venv", file=sys.stderr)
@@ -768,9 +791,9 @@ def main(argv: list[str]) -> int:
     roster: Path | None = None
     for name in [d.strip() for d in args.databases.split(",") if d.strip()]:
         if name == "sqlite":
-            url, reason = prepare_sqlite(), ""
+            url, reason = prepare_sqlite(args.reuse_db), ""
         elif name == "postgresql":
-            url, reason = prepare_postgresql()
+            url, reason = prepare_postgresql(args.reuse_db)
         else:
             print(f"unknown database {name}", file=sys.stderr)
             return 2

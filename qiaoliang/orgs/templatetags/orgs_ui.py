@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from qiaoliang.core.permissions import has_capability
@@ -21,58 +21,62 @@ def may_import_roster(context: template.Context) -> bool:
     return request is not None and has_capability(request.user, "orgs.import_roster")
 
 
-_DIRECTORY_ROW = (
-    '<tr><td><a class="fw-medium" href="{url}">{name}</a><div class="small text-muted font-monospace">{uscc}</div>'
-    '<div class="small d-md-none mt-1">{phone_industry}{phone_memberships}{phone_contact}</div></td>'
-    '<td class="d-none d-md-table-cell small">{industry}</td>'
-    '<td class="d-none d-lg-table-cell small">{region}</td>'
-    '<td class="d-none d-md-table-cell text-nowrap">{size}</td>'
-    '<td class="d-none d-md-table-cell small">{memberships}</td>'
-    '<td class="d-none d-sm-table-cell small text-nowrap">{contact}</td></tr>'
-)
-
-_LEVEL_BADGE = '{} <span class="badge level-badge level-{}">{}</span>'
-
-
 @register.simple_tag
 def directory_rows(rows: list[dict[str, Any]]) -> SafeString:
     """Render the directory's table rows from `orgs.selectors.directory_rows` (with `url` added by the view).
 
     Written out here rather than in a template: 50 rows through the template engine took about 20 ms of a page's
-    time, this takes under 2 ms. Every value is escaped by format_html.
+    time, and through format_html about 3 ms; plain strings escaped once each take under 1 ms. Every value that
+    comes from data or a translation goes through `esc`.
     """
     dash = "—"
     out: list[str] = []
     for row in rows:
-        memberships = row["memberships"]
-        badges = [format_html(_LEVEL_BADGE, m["organization"], m["level"], m["level_label"]) for m in memberships]
-        wide = [
-            format_html(
-                '<div class="text-nowrap">{}{}</div>', badge,
-                "" if m["active"] else format_html(
-                    ' <span class="badge rounded-pill {}" data-testid="status-{}">{}</span>',
-                    status_class(m["status"]), m["status"], m["status_label"],
-                ),
+        badges = [
+            f'{esc(m["organization"])} <span class="badge level-badge level-{esc(m["level"])}">'
+            f"{esc(m['level_label'])}</span>"
+            for m in row["memberships"]
+        ]
+        wide = "".join(
+            f'<div class="text-nowrap">{badge}{"" if m["active"] else _status_badge(m)}</div>'
+            for badge, m in zip(badges, row["memberships"], strict=True)
+        )
+        size = esc(row["size"])
+        industry = esc(row["industry_name"])
+        contact, mobile = esc(row["contact"]), esc(row["mobile"])
+        phone_industry = f'<div class="text-muted">{industry}{f" · {size}" if size else ""}</div>' if industry else ""
+        phone_memberships = "".join(f"<div>{badge}</div>" for badge in badges)
+        phone_contact = (
+            f'<div class="d-sm-none">{contact} <span class="font-monospace">{mobile}</span></div>'
+            if row["has_contact"]
+            else ""
+        )
+        out.append(
+            f'<tr><td><a class="fw-medium" href="{esc(row["url"])}">{esc(row["name"])}</a>'
+            f'<div class="small text-muted font-monospace">{esc(row["uscc"])}</div>'
+            f'<div class="small d-md-none mt-1">{phone_industry}{phone_memberships}{phone_contact}</div></td>'
+            '<td class="d-none d-md-table-cell small">'
+            + (f'<span class="text-muted">{esc(row["industry_code"])}</span> {industry}' if industry else dash)
+            + f'</td><td class="d-none d-lg-table-cell small">{esc(row["region"]) or dash}</td>'
+            f'<td class="d-none d-md-table-cell text-nowrap">{size or dash}</td>'
+            f'<td class="d-none d-md-table-cell small">{wide or dash}</td>'
+            '<td class="d-none d-sm-table-cell small text-nowrap">'
+            + (
+                f'{contact}<div class="font-monospace" data-testid="contact-mobile">{mobile}</div>'
+                if row["has_contact"]
+                else dash
             )
-            for badge, m in zip(badges, memberships, strict=True)
-        ]  # fmt: skip
-        size = row["size"]
-        industry = row["industry_name"]
-        out.append(format_html(
-            _DIRECTORY_ROW, url=row["url"], name=row["name"], uscc=row["uscc"],
-            phone_industry=format_html(
-                '<div class="text-muted">{}{}</div>', industry, format_html(" · {}", size) if size else ""
-            ) if industry else "",
-            phone_memberships=mark_safe("".join(format_html("<div>{}</div>", b) for b in badges)),  # noqa: S308
-            phone_contact=format_html(
-                '<div class="d-sm-none">{} <span class="font-monospace">{}</span></div>', row["contact"], row["mobile"]
-            ) if row["has_contact"] else "",
-            industry=format_html('<span class="text-muted">{}</span> {}', row["industry_code"], industry)
-            if industry else dash,
-            region=row["region"] or dash, size=size or dash,
-            memberships=mark_safe("".join(wide)) if wide else dash,  # noqa: S308
-            contact=format_html(
-                '{}<div class="font-monospace" data-testid="contact-mobile">{}</div>', row["contact"], row["mobile"]
-            ) if row["has_contact"] else dash,
-        ))  # fmt: skip
-    return mark_safe("".join(out))  # noqa: S308 - every part went through format_html
+            + "</td></tr>"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value went through esc
+
+
+def _status_badge(membership: dict[str, Any]) -> str:
+    status = esc(membership["status"])
+    label = esc(membership["status_label"])
+    return f' <span class="badge rounded-pill {status_class(status)}" data-testid="status-{status}">{label}</span>'
+
+
+def esc(value: Any) -> str:
+    """Escape a value for HTML text or a quoted attribute (a translation is translated first)."""
+    return html.escape(str(value)) if value else ""

@@ -555,3 +555,15 @@ def test_secretary_sees_the_zone_holding_their_chamber(client, world):
     response = client.get(reverse("orgs:zones"))
 
     assert [(z.name, z.organization_count) for z in response.context["zones"]] == [("东部片区", 1)]
+
+
+def test_directory_rows_escape_what_members_typed(client, world):
+    services.create_enterprise(
+        actor=None, uscc=make_uscc(77), name='<b>坏名</b>&"x"有限公司', organization=world.chamber1
+    )
+    Organization.objects.filter(pk=world.chamber1.pk).update(short_name="<i>餐饮</i>")
+    client.force_login(world.staff)
+    body = client.get(reverse("orgs:directory")).content.decode()
+    assert "&lt;b&gt;坏名&lt;/b&gt;&amp;&quot;x&quot;有限公司" in body
+    assert "&lt;i&gt;餐饮&lt;/i&gt;" in body  # the membership's organisation
+    assert "<b>坏名" not in body and "<i>餐饮" not in body
