@@ -1,5 +1,7 @@
 """Demo appeals: the shipped demo routings (data/demo_appeals.csv) raised by demo enterprises and taken through
-every step, so each role has work on its first visit; the routing classifiers trained on them."""
+every step, so each role has work on its first visit; the routing classifiers trained on them; two evaluation
+rounds (评议): last quarter's, closed with its results, and this quarter's, open (the demo enterprise has yet to
+answer it)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from qiaoliang.accounts.models import Role, RoleAssignment, User
-from qiaoliang.appeals import routing, services
-from qiaoliang.appeals.models import Appeal, AppealCategory
+from qiaoliang.appeals import evaluations, routing, services
+from qiaoliang.appeals.models import EVALUATION_QUESTIONS, Appeal, AppealCategory, EvaluationAnswer, EvaluationRound
 from qiaoliang.orgs.models import Department, Enterprise, Membership
 
 DEMO_COUNT = 60
@@ -118,3 +120,67 @@ def seed(seed: int = 2026, log: Any = None) -> SeedResult:
 def _answer(row: dict[str, str]) -> str:
     return (f"经与相关处室研究，针对“{row['title'][:30]}”的问题，已于本周与企业电话沟通，明确了办理路径和所需材料，"
             "并安排专人跟进。如仍有困难，请通过平台继续反映。")  # fmt: skip
+
+
+ROUND_COMMENTS = ["办事效率高，主动上门服务。", "答复及时，但政策落实还需加强。", "希望简化审批材料，减少跑腿。",
+                  "沟通顺畅，问题得到解决。", "部分诉求答复流于形式，希望跟踪落实。", ""]  # fmt: skip
+
+
+def _quarter(day: datetime.date) -> str:
+    return f"{day.year}年第{'一二三四'[(day.month - 1) // 3]}季度"
+
+
+def seed_rounds(seed: int = 2026) -> SeedResult:
+    """Create two evaluation rounds (idempotent: nothing when rounds exist): last quarter's, closed, answered by
+    the members and its results announced; this quarter's, open, answered by some members but not the demo
+    enterprise."""
+    if EvaluationRound.objects.exists():
+        return SeedResult(False, "evaluation rounds exist already")
+    staff = RoleAssignment.objects.filter(user__username="staff", role=Role.FEDERATION_STAFF).first()
+    contact = RoleAssignment.objects.filter(user__username="enterprise", role=Role.ENTERPRISE_CONTACT).first()
+    liaison = RoleAssignment.objects.filter(user__username="liaison", role=Role.DEPARTMENT_LIAISON).first()
+    if staff is None or staff.organization is None or contact is None or liaison is None or liaison.department is None:
+        return SeedResult(False, "run seed_demo first")
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    others = list(Department.objects.filter(is_active=True).exclude(pk=liaison.department.pk).order_by("code")[:4])
+    departments = [liaison.department, *others]
+    members = list(
+        Enterprise.objects.filter(memberships__status=Membership.Status.ACTIVE).distinct().order_by("pk")[:300]
+    )  # fmt: skip
+    last_quarter = today.replace(day=1) - datetime.timedelta(days=92)
+    with transaction.atomic():
+        closed = EvaluationRound.objects.create(
+            organization=staff.organization, title=f"{_quarter(last_quarter)}部门评议", period=_quarter(last_quarter),
+            question_labels={}, opens_on=today - datetime.timedelta(days=60),
+            closes_on=today - datetime.timedelta(days=31), announced_at=timezone.now(), created_by=staff.user,
+        )  # fmt: skip
+        closed.departments.set(departments)
+        closed.audience.set([staff.organization])
+        answers = []
+        for enterprise in members:  # the answers of last quarter (the round is closed now: written as they were)
+            for department in departments:
+                if rng.random() < 0.35:
+                    continue
+                base = rng.choice([3, 4, 4, 5, 5])
+                scores = {key: max(1, min(5, base + rng.choice([-1, 0, 0, 1]))) for key in EVALUATION_QUESTIONS}
+                answers.append(EvaluationAnswer(round=closed, department=department, enterprise=enterprise,
+                                                comment=rng.choice(ROUND_COMMENTS), **scores))  # fmt: skip
+        EvaluationAnswer.objects.bulk_create(answers)
+        staff_user = User.objects.get(pk=staff.user_id)
+        current = evaluations.create_round(
+            actor=staff_user, organization=staff.organization, title=f"{_quarter(today)}部门评议",
+            period=_quarter(today), departments=departments, opens_on=today - datetime.timedelta(days=5),
+            closes_on=today + datetime.timedelta(days=20),
+        )  # fmt: skip
+        answered = 0
+        for enterprise in members[1:20]:
+            if enterprise.pk == contact.enterprise_id:
+                continue
+            scores = {key: rng.choice([3, 4, 5, 5]) for key in EVALUATION_QUESTIONS}
+            evaluations.answer_round(actor=None, round_=current, department=liaison.department, enterprise=enterprise,
+                                     scores=scores, comment=rng.choice(ROUND_COMMENTS))  # fmt: skip
+            answered += 1
+    evaluations.close_round(closed.pk)
+    evaluations.announce_round(current.pk)
+    return SeedResult(True, counts={"closed_round_answers": len(answers), "open_round_answers": answered})

@@ -3,11 +3,13 @@ deadline in working days, answered, rated by the enterprise and closed; every st
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -384,3 +386,119 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visit_on} {self.enterprise}"
+
+
+# The questions of a periodic evaluation (评议), each scored 1–5; their labels are the round's (staff may word them).
+EVALUATION_QUESTIONS = ("speed", "quality", "attitude", "implementation", "overall")
+DEFAULT_QUESTION_LABELS = {"speed": "响应速度", "quality": "办理质量", "attitude": "服务态度",
+                           "implementation": "政策落实", "overall": "总体满意度"}  # fmt: skip
+
+
+class EvaluationRound(models.Model):
+    """A periodic evaluation of liaison departments (民营企业评议政府部门) by the member enterprises of an audience:
+    a period, the departments evaluated, the questions, open from one date to another (closed by the date)."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        OPEN = "open", pgettext_lazy("evaluation", "Open")
+        CLOSED = "closed", pgettext_lazy("evaluation", "Closed")
+
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="evaluation_rounds", verbose_name=_("organisation"),
+        help_text=_("The organisation that runs the evaluation."),
+    )  # fmt: skip
+    title = models.CharField(_("title"), max_length=120)
+    period = models.CharField(_("period"), max_length=40, help_text=_("e.g. 2026年第四季度"))
+    departments = models.ManyToManyField(Department, related_name="evaluation_rounds", verbose_name=_("departments"))
+    # The members of these organisations and of the organisations under them are asked (at least one).
+    audience = models.ManyToManyField(Organization, related_name="+", verbose_name=_("audience"))
+    question_labels = models.JSONField(_("questions"), default=dict)
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"), help_text=_("The last day answers are taken."))
+    announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
+    results_sent_at = models.DateTimeField(_("results announced at"), null=True, blank=True)
+    # The audience's size when the round closed (while it is open, counted from the memberships).
+    audience_size = models.PositiveIntegerField(_("audience"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet["EvaluationRound"].as_manager()
+
+    class Meta:
+        ordering = ["-opens_on", "-id"]
+        verbose_name = _("evaluation round")
+        verbose_name_plural = _("evaluation rounds")
+        indexes = [
+            models.Index(fields=["organization", "-opens_on"], name="appeals_round_org_idx"),
+            models.Index(fields=["closes_on", "opens_on"], name="appeals_round_dates_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(closes_on__gte=models.F("opens_on")),
+                                   name="appeals_round_closes_after_opening"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.title
+
+    def state_on(self, day: datetime.date) -> str:
+        if day < self.opens_on:
+            return self.State.SCHEDULED
+        return self.State.OPEN if day <= self.closes_on else self.State.CLOSED
+
+    @property
+    def state(self) -> str:
+        return self.state_on(timezone.localdate())
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+    def get_state_display(self) -> str:
+        return str(dict(self.State.choices)[self.state])
+
+    def questions(self) -> list[tuple[str, str]]:
+        """Return (key, label) of the round's questions, in order."""
+        labels = self.question_labels or {}
+        return [(key, str(labels.get(key) or DEFAULT_QUESTION_LABELS[key])) for key in EVALUATION_QUESTIONS]
+
+
+def _score_field(label: Any) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(label, validators=[MinValueValidator(1), MaxValueValidator(5)])
+
+
+class EvaluationAnswer(models.Model):
+    """One enterprise's scores of one department in one round (one per round, department and enterprise; editable
+    until the round closes). The department reads them without the enterprise's name."""
+
+    round = models.ForeignKey(EvaluationRound, models.CASCADE, related_name="answers", verbose_name=_("round"))
+    department = models.ForeignKey(Department, models.PROTECT, related_name="+", verbose_name=_("department"))
+    enterprise = models.ForeignKey(Enterprise, models.PROTECT, related_name="+", verbose_name=_("enterprise"))
+    speed = _score_field(_("response speed"))
+    quality = _score_field(_("quality of handling"))
+    attitude = _score_field(_("service attitude"))
+    implementation = _score_field(_("policy implementation"))
+    overall = _score_field(_("overall satisfaction"))
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet["EvaluationAnswer"].as_manager()
+
+    class Meta:
+        ordering = ["round", "department", "-updated_at"]
+        verbose_name = _("evaluation answer")
+        verbose_name_plural = _("evaluation answers")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "department", "enterprise"], name="appeals_one_answer_per_round"),
+            *[
+                models.CheckConstraint(condition=models.Q(**{f"{key}__gte": 1, f"{key}__lte": 5}),
+                                       name=f"appeals_answer_{key}_1_to_5")
+                for key in EVALUATION_QUESTIONS
+            ],
+        ]  # fmt: skip
+        indexes = [models.Index(fields=["enterprise", "round"], name="appeals_answer_enterprise_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}/{self.department_id}/{self.enterprise_id}"

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from qiaoliang.appeals import selectors
+from qiaoliang.appeals import evaluations, selectors
 from qiaoliang.appeals.models import Appeal
 from qiaoliang.core.navigation import HomePanel, NavItem, register_nav, register_panel
 from qiaoliang.core.permissions import VIEW, has_capability
@@ -16,7 +16,9 @@ PANEL_ROWS = 5
 
 
 def _todo(user: Any) -> int:
-    return Appeal.objects.for_user(user, VIEW).filter(selectors.todo_condition(user)).count()
+    """Appeals waiting for the user, and the evaluation rounds their enterprise has yet to answer."""
+    appeals = Appeal.objects.for_user(user, VIEW).filter(selectors.todo_condition(user)).count()
+    return appeals + len(evaluations.waiting_rounds(user))
 
 
 register_nav(
@@ -46,6 +48,7 @@ def _context(request: HttpRequest) -> dict[str, Any]:
         "may_submit": has_capability(user, "appeals.submit"),
         "may_manage": has_capability(user, "appeals.manage"),
         "is_department": has_capability(user, "appeals.answer"),
+        "evaluations": evaluations.waiting_rounds(user),
     }
 
 

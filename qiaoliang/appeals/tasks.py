@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from qiaoliang.appeals import reports, routing, services
+from qiaoliang.appeals import evaluations, reports, routing, services
 from qiaoliang.core.background import background
 
 
@@ -21,8 +21,15 @@ def retrain() -> dict[str, int]:
 
 @background("appeals.deadlines")
 def deadlines() -> dict[str, int]:
-    """Remind departments before deadlines and escalate overdue appeals (run daily)."""
-    return services.remind_and_escalate()
+    """Remind departments before deadlines and escalate overdue appeals; announce the evaluation rounds that opened
+    and close those whose last day passed (run daily)."""
+    return {**services.remind_and_escalate(), **evaluations.run_due()}
+
+
+@background("appeals.announce_round")
+def announce_round(round_id: int) -> int:
+    """Tell an evaluation round's audience that it is open (once)."""
+    return evaluations.announce_round(round_id) or 0
 
 
 @background("appeals.cluster_topics")

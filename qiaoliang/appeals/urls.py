@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qiaoliang.appeals import views, views_calendar, views_reports, views_visits
+from qiaoliang.appeals import views, views_calendar, views_evaluations, views_reports, views_visits
 
 app_name = "appeals"
 
@@ -13,6 +13,12 @@ urlpatterns = [
     path("similar/", views.similar, name="similar"),
     path("common/", views_reports.common_problems, name="common"),
     path("calendar/", views_calendar.calendar, name="calendar"),
+    path("evaluations/", views_evaluations.evaluation_list, name="evaluations"),
+    path("evaluations/new/", views_evaluations.evaluation_new, name="evaluation_new"),
+    path("evaluations/<int:pk>/", views_evaluations.evaluation_detail, name="evaluation"),
+    path("evaluations/<int:pk>/answer/", views_evaluations.evaluation_answer, name="evaluation_answer"),
+    path("evaluations/<int:pk>/edit/", views_evaluations.evaluation_edit, name="evaluation_edit"),
+    path("evaluations/<int:pk>/results/", views_evaluations.evaluation_results, name="evaluation_results"),
     path("calendar/delete/", views_calendar.calendar_delete, name="calendar_delete"),
     path("visits/", views_visits.visit_list, name="visits"),
     path("visits/<int:pk>/", views_visits.visit_detail, name="visit"),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qiaoliang.appeals import importers, routing, selectors, services
+from qiaoliang.appeals import evaluations, importers, routing, selectors, services
 from qiaoliang.appeals.forms import AppealForm, FilterForm, RecordForm
 from qiaoliang.appeals.models import Appeal, AppealAttachment, AppealCategory, ExtensionRequest, Visit
 from qiaoliang.appeals.permissions import ANSWER, RESPOND
@@ -60,6 +60,7 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
         "may_submit": has_capability(user, "appeals.submit"),
         "may_visit": has_capability(user, "appeals.visit"),
         "may_calendar": has_capability(user, "appeals.calendar"),
+        "evaluations_waiting": len(evaluations.waiting_rounds(user)),
         "is_department": has_capability(user, "appeals.answer"),
         "extensions": list(selectors.pending_extensions(user).select_related("appeal")[:10])
         if has_capability(user, "appeals.manage") else [],
@@ -296,5 +297,6 @@ def statistics(request: HttpRequest) -> HttpResponse:
         start, end = end, start
     stats = selectors.statistics(user, start, end)
     league = selectors.league(user, start, end, rows=stats["by_department"])
-    context = {"stats": stats, "league": league, "start": start, "end": end}
+    rounds = list(evaluations.closed_rounds_between(user, start, end)[:20])
+    context = {"stats": stats, "league": league, "start": start, "end": end, "rounds": rounds}
     return render(request, "appeals/statistics.html", context)
