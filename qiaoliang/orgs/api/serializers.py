@@ -64,6 +64,14 @@ class EnterpriseMembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# The columns EnterpriseSerializer reads (api.views loads only these).
+ENTERPRISE_COLUMNS = ("id", "uscc", "name", "short_name", "size", "ownership", "founded_on", "employees",
+                      "main_business", "website", "address", "is_active", "name_pinyin", "industry__code",
+                      "industry__name", "region__code", "region__name", "region__full_name")  # fmt: skip
+ENTERPRISE_MEMBERSHIP_COLUMNS = ("id", "enterprise", "organization", "level", "joined_on", "status",
+                                 "organization__id", "organization__name")  # fmt: skip
+
+
 class EnterpriseSerializer(serializers.ModelSerializer):
     """Present a member enterprise with its industry, region and the memberships the user may see."""
 
@@ -81,6 +89,37 @@ class EnterpriseSerializer(serializers.ModelSerializer):
             "main_business", "website", "address", "is_active", "memberships",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, instance: Enterprise) -> dict[str, Any]:
+        """Write the fields declared above directly: DRF's field-by-field path took about 15 ms for a page of 50.
+
+        The declarations stay for the schema and for `drf_representation`, which
+        test_api.py::test_the_fast_enterprise_output_is_what_the_declared_fields_give compares this with.
+        """
+        industry, region = instance.industry, instance.region
+        return {
+            "id": instance.pk, "uscc": instance.uscc, "name": instance.name, "short_name": _text(instance.short_name),
+            "industry": {"code": industry.code, "name": industry.name} if industry is not None else None,
+            "region": {"code": region.code, "name": region.name, "full_name": region.full_name}
+            if region is not None else None,
+            "size": instance.size or None, "ownership": instance.ownership or None,
+            "founded_on": instance.founded_on.isoformat() if instance.founded_on else None,
+            "employees": instance.employees, "main_business": _text(instance.main_business),
+            "website": instance.website or None, "address": _text(instance.address), "is_active": instance.is_active,
+            "memberships": [
+                {"id": m.pk, "organization": m.organization_id, "organization_name": m.organization.name,
+                 "level": m.level, "joined_on": m.joined_on.isoformat() if m.joined_on else None, "status": m.status}
+                for m in instance.memberships.all()
+            ],
+        }  # fmt: skip
+
+    def drf_representation(self, instance: Enterprise) -> dict[str, Any]:
+        """The representation DRF builds from the declared fields (the reference for the fast path)."""
+        return dict(super().to_representation(instance))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 class EnterpriseBriefSerializer(serializers.ModelSerializer):

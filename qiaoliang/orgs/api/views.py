@@ -134,9 +134,13 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         return Enterprise
 
     def decorate(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """Join and prefetch what EnterpriseSerializer writes, and load only its columns."""
         memberships = Membership.objects.for_user(self.user, VIEW).select_related("organization")
-        return queryset.select_related("industry", "region").prefetch_related(
-            Prefetch("memberships", queryset=memberships.order_by("organization__path"))
+        memberships = memberships.only(*serializers.ENTERPRISE_MEMBERSHIP_COLUMNS)
+        return (
+            queryset.select_related("industry", "region")
+            .only(*serializers.ENTERPRISE_COLUMNS)
+            .prefetch_related(Prefetch("memberships", queryset=memberships.order_by("organization__path")))
         )
 
     def get_queryset(self) -> QuerySet[Enterprise]:

@@ -676,3 +676,36 @@ def test_enterprise_list_shows_memberships_the_user_may_see(crowd: World) -> Non
 
     assert [m["organization_name"] for m in staff[0]["memberships"]] == ["朝阳区餐饮商会", "北京温州商会"]
     assert [m["organization_name"] for m in secretary[0]["memberships"]] == ["朝阳区餐饮商会"]
+
+
+def test_the_fast_enterprise_output_is_what_the_declared_fields_give(world: World) -> None:
+    import datetime
+
+    from django.db.models import Prefetch
+
+    from qiaoliang.orgs.api.serializers import EnterpriseSerializer
+
+    full = services.create_enterprise(
+        actor=None, uscc=make_uscc(90), name="北京全字段科技有限公司", organization=world.chamber1, level="council",
+        joined_on=datetime.date(2021, 3, 4), size="large", industry_id="6511", region_id="110105",
+    )  # fmt: skip
+    Enterprise.objects.filter(pk=full.pk).update(
+        short_name="全字段", ownership="private", founded_on=datetime.date(2001, 2, 3), employees=321,
+        main_business="软件开发", website="https://example.com/", address="北京市朝阳区",
+    )  # fmt: skip
+    Membership.objects.create(enterprise=full, organization=world.association, status=Membership.Status.SUSPENDED)
+    memberships = Membership.objects.select_related("organization").order_by("organization__path")
+    enterprises = list(
+        Enterprise.objects.select_related("industry", "region")
+        .prefetch_related(Prefetch("memberships", queryset=memberships))
+        .order_by("pk")
+    )
+    assert len(enterprises) == 4 and any(e.website == "" and e.founded_on is None for e in enterprises)
+    serializer = EnterpriseSerializer()
+    for enterprise in enterprises:
+        assert serializer.to_representation(enterprise) == serializer.drf_representation(enterprise)
+
+    response = client_for(world, "staff").get(f"/api/v1/enterprises/{full.pk}/")
+    assert response.status_code == 200
+    assert response.json()["founded_on"] == "2001-02-03" and response.json()["website"] == "https://example.com/"
+    assert {m["status"] for m in response.json()["memberships"]} == {"active", "suspended"}
