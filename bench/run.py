@@ -51,7 +51,6 @@ STEP_TIMEOUT = 900  # seconds for one migrate / seed / import step
 ENDPOINT_TIME_LIMIT = 120.0  # seconds of load per endpoint at most
 
 TARGET_P95_MS = 100.0
-TARGET_RATIO = 0.40
 TARGET_IMPORT_SECONDS = 60.0
 
 
@@ -539,8 +538,17 @@ def report(runs: list[DatabaseRun], args: argparse.Namespace, meta: dict[str, An
         f"Machine: {meta['cpus']} CPUs, load average at start {meta['load_start']}, at end {meta['load_end']}; "
         f"Python {meta['python']}; commit `{meta['commit']}`{' (quick run)' if args.quick else ''}.",
         "",
-        f"Targets: directory p95 < {TARGET_P95_MS:.0f} ms; ≥ {TARGET_RATIO:.0%} of the bare view's requests/s; "
-        f"query count independent of page size; {args.import_rows:,}-row import < {TARGET_IMPORT_SECONDS:.0f} s.",
+        f"Targets: directory p95 < {TARGET_P95_MS:.0f} ms; query count independent of page size; "
+        f"{args.import_rows:,}-row import < {TARGET_IMPORT_SECONDS:.0f} s. The bare view, measured before and "
+        "after, shows how loaded the shared machine was (its req/s) and what the framework costs alone.",
+        "",
+        "Latency is measured with as many clients as gunicorn workers"
+        + (
+            "."
+            if args.concurrency == args.workers
+            else f" by default; this run used {args.concurrency} clients for {args.workers} workers, so a request "
+            "also waits for the ones ahead of it (queueing, not latency)."
+        ),
         "",
     ]
     for run in runs:
@@ -550,18 +558,16 @@ def report(runs: list[DatabaseRun], args: argparse.Namespace, meta: dict[str, An
             continue
         lines += [f"Seed: {fmt(run.seed_seconds, ' s')} for {run.enterprises:,} enterprises.", ""]
         lines += [
-            "| endpoint | persona | requests | errors | p50 ms | p95 ms | req/s | % of bare | p95 target | "
-            "ratio target |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: |",
+            "| endpoint | persona | requests | errors | p50 ms | p95 ms | req/s | % of bare req/s | p95 target |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
         ]
         for r in run.load:
             is_page = not r.key.startswith("bare")
             p95_ok = "" if not is_page or r.p95_ms is None else ("✓" if r.p95_ms < TARGET_P95_MS else "✗")
-            ratio_ok = "" if not is_page or r.ratio is None else ("✓" if r.ratio >= TARGET_RATIO else "✗")
             ratio = "100 %" if r.key == "bare" and r.rps else (f"{r.ratio:.1%}" if r.ratio is not None else "—")
             lines.append(
                 f"| {r.label}{' — ' + r.note if r.note else ''} | {r.persona or '—'} | {r.requests} | {r.errors} | "
-                f"{fmt(r.p50_ms)} | {fmt(r.p95_ms)} | {fmt(r.rps)} | {ratio} | {p95_ok} | {ratio_ok} |"
+                f"{fmt(r.p50_ms)} | {fmt(r.p95_ms)} | {fmt(r.rps)} | {ratio} | {p95_ok} |"
             )
         lines.append("")
         if run.queries:
@@ -738,7 +744,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     parser.add_argument("--requests", type=int, default=None, help="measured requests per endpoint (400)")
     parser.add_argument("--warmup", type=int, default=None, help="warm-up requests per endpoint (50)")
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="client threads (default: as many as --workers, for latency)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--import-rows", type=int, default=None, help="rows in the generated roster (100000)")
     parser.add_argument("--skip-import", action="store_true")
@@ -751,7 +759,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.requests = args.requests or (100 if args.quick else 400)
     args.warmup = args.warmup if args.warmup is not None else (20 if args.quick else 50)
     args.import_rows = args.import_rows or (10_000 if args.quick else 100_000)
-    args.concurrency = max(1, min(args.concurrency, 32))
+    args.concurrency = max(1, min(args.concurrency or args.workers, 32))
     return args
 
 
