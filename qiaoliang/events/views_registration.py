@@ -74,7 +74,9 @@ def register(request: HttpRequest, pk: int) -> HttpResponse:
 def _register_public(request: HttpRequest, event: Any, form: PublicRegistrationForm) -> Any:
     data = form.cleaned_data
     key = data.get("submission_key") or ""
-    if key:  # a form sent twice (a double tap, a retry after a timeout) finds what it made
+    if key and event.verify_mobile:
+        # A form sent twice (a double tap, a retry after a timeout) finds what it made before its code, used once,
+        # is checked again; without a code the service looks the key up itself (one query, not two, in a burst).
         made = Registration.objects.filter(event=event, submission_key=key).first()
         if made is not None:
             return services.RegistrationResult(made, created=False)
