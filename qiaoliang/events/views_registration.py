@@ -47,18 +47,21 @@ def register(request: HttpRequest, pk: int) -> HttpResponse:
     signed_in = bool(getattr(user, "is_authenticated", False))
     if not signed_in and event.audience != Audience.PUBLIC:
         return redirect(f"{reverse('accounts:login')}?next={request.path}")
-    member_form = MemberRegistrationForm(request.POST if request.POST.get("as") == "member" else None, event=event)
-    public_form = PublicRegistrationForm(request.POST if request.POST.get("as") == "public" else None, event=event)
-    if request.method == "POST" and request.POST.get("as") == "member" and signed_in and member_form.is_valid():
-        result = call_service(
-            member_form, lambda: services.register_self(actor=user, event=event, answers=member_form.answers())
-        )
+    way = request.POST.get("as") if request.method == "POST" else None
+    # Only the form that was sent is bound and checked; the other is built only for the page shown again.
+    member_form = MemberRegistrationForm(request.POST, event=event) if way == "member" else None
+    public_form = PublicRegistrationForm(request.POST, event=event) if way == "public" else None
+    if member_form is not None and signed_in and member_form.is_valid():
+        form = member_form
+        result = call_service(form, lambda: services.register_self(actor=user, event=event, answers=form.answers()))
         if result is not None:
             return _ticket_redirect(request, result)
-    if request.method == "POST" and request.POST.get("as") == "public" and public_form.is_valid():
+    if public_form is not None and public_form.is_valid():
         result = _register_public(request, event, public_form)
         if result is not None:
             return _ticket_redirect(request, result)
+    member_form = member_form or MemberRegistrationForm(None, event=event)
+    public_form = public_form or PublicRegistrationForm(None, event=event)
     context = {
         "event": event,
         "member_form": member_form,
