@@ -99,7 +99,7 @@ def test_staff_open_a_round_and_the_audience_is_told_and_sees_it_at_home(
     page = client.get(reverse("appeals:list")).content.decode()
     assert 'data-testid="evaluations"' in page
     listing = client.get(reverse("appeals:evaluations")).content.decode()
-    assert 'data-testid="evaluations-waiting"' in listing and "2 departments left" in listing
+    assert 'data-testid="evaluations-waiting"' in listing and "还剩2个部门" in listing
     detail = client.get(reverse("appeals:evaluation", args=[round_.pk])).content.decode()
     assert detail.count('data-testid="rate-department"') == 2 and "惠企政策落实" in detail
 
@@ -283,10 +283,14 @@ def test_staff_change_the_wording_and_dates_until_the_round_closes(client: Any, 
     assert (stored.title, stored.closes_on, stored.questions()[4][1]) == (
         "2026年四季度营商环境评议", datetime.date(2026, 12, 31), "总体评价")  # fmt: skip
     answer(world, round_)
-    with pytest.raises(DomainError, match="the opening date stays"):
+    with translation.override("zh-hans"), pytest.raises(DomainError, match="开始日期不能再改"):
         evaluations.update_round(actor=world.staff, round_=stored, title="t", period="p", opens_on=TODAY
                                  + datetime.timedelta(days=1), closes_on=stored.closes_on)  # fmt: skip
-    with at(datetime.date(2027, 1, 1)), pytest.raises(DomainError, match="The round is closed"):
+    with (
+        at(datetime.date(2027, 1, 1)),
+        translation.override("zh-hans"),
+        pytest.raises(DomainError, match="本轮评议已结束"),
+    ):
         evaluations.update_round(actor=world.staff, round_=stored, title="t", period="p", opens_on=stored.opens_on,
                                  closes_on=datetime.date(2027, 1, 31))  # fmt: skip
 
