@@ -387,13 +387,10 @@ def _register(
 ) -> RegistrationResult:
     """Take a seat or a place on the waiting list (the caller checked who may and whether the event is open).
 
-    The person's existing registration is found by the partial unique indexes, not by a look-up first: the common
-    case (a new person) costs no extra query, and a duplicate, even a concurrent one, can never slip through.
+    The person's existing registration, and the one a resent form made (`submission_key`, unique per event), are
+    found by the unique indexes, not by a look-up first: the common case (a new person) costs no extra query, and a
+    duplicate, even a concurrent one, can never slip through.
     """
-    if submission_key:
-        made = Registration.objects.filter(event=event, submission_key=submission_key).first()
-        if made is not None:
-            return RegistrationResult(made, created=False)
     seat_id: int | None = None
     registration = Registration(
         event=event, ticket=new_ticket(), user=user, person=person, enterprise=enterprise, name=name, mobile=mobile,

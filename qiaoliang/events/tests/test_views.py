@@ -416,3 +416,26 @@ def test_copying_a_matchmaking_day_keeps_its_timetable_a_week_later(world: World
     for name in ("pitches_start_at", "meetings_start_at"):
         expected = timezone.localtime(getattr(event, name) + week).replace(tzinfo=None)
         assert form.initial[name] == expected, name
+
+
+@pytest.mark.parametrize("capacity", [1, 50])  # the second sending finds a seat or the waiting list
+def test_a_form_sent_twice_without_a_code_finds_what_the_first_made(make_event: Any, capacity: int) -> None:
+    event = make_event(verify_mobile=False, capacity=capacity)
+    services.register_public(event=event, name="甲", mobile="13900000009")  # the only seat goes when capacity is 1
+    client = client_for()
+    form = {
+        "as": "public",
+        "name": "李四",
+        "mobile": "13911112222",
+        "company": "",
+        "position": "",
+        "submission_key": "s1",
+    }
+    done = client.post(f"/events/{event.pk}/register/", form)
+    registration = Registration.objects.get(submission_key="s1")
+    assert done["Location"] == f"/events/tickets/{registration.ticket}/?registered=1"
+    again = client.post(f"/events/{event.pk}/register/", form)
+    assert again["Location"] == f"/events/tickets/{registration.ticket}/?existing=1"
+    edited = client.post(f"/events/{event.pk}/register/", {**form, "mobile": "13933334444"})  # resent after an edit
+    assert edited["Location"] == f"/events/tickets/{registration.ticket}/?existing=1"
+    assert Registration.objects.filter(event=event).count() == 2
