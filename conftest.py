@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +26,17 @@ def _fast_hasher(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    """Start every test with an empty cache: a rolled-back test leaves entries (cached scopes among them) that
-    describe rows which no longer exist, and SQLite hands the same ids out again."""
-    from django.core.cache import cache
+def _empty_cache(settings: Any) -> None:
+    """Give every test a cache namespace of its own, so that it starts with an empty cache.
 
-    cache.clear()
+    A rolled-back test leaves entries (cached scopes among them) that describe rows which no longer exist, and
+    SQLite hands the same ids out again. Not `cache.clear()`: with the shared Redis of CI it flushes the whole
+    database, under the feet of the test another xdist worker is running (whose writes would also reach this
+    test's keys).
+    """
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

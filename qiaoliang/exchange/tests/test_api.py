@@ -6,7 +6,6 @@ import datetime
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -27,13 +26,6 @@ FUTURE = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
 @pytest.fixture(autouse=True)
 def _hash_embedder(monkeypatch: Any) -> None:
     monkeypatch.setattr(matching_service, "embedder", lambda: HashEmbedder())
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> Any:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def client_for(world: World, persona: str) -> APIClient:
