@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -400,12 +401,16 @@ def results(user: Any, round_: EvaluationRound) -> dict[str, Any]:
     by_department: dict[int, dict[str, Any]] = {row["department_id"]: dict(row) for row in grouped}
     audience = audience_count(round_)
     comments: dict[int, list[dict[str, Any]]] = {}
-    listed = answers.exclude(comment="").order_by("department_id", "-updated_at", "-pk")
+    # The newest COMMENTS_SHOWN of each department, chosen by the database (a round may have thousands).
+    newest = Window(RowNumber(), partition_by=[F("department_id")], order_by=[F("updated_at").desc(), F("pk").desc()])
+    listed = (
+        answers.exclude(comment="").annotate(rank=newest).filter(rank__lte=COMMENTS_SHOWN)
+        .order_by("department_id", "-updated_at", "-pk")
+    )  # fmt: skip
     for answer in listed.select_related("enterprise") if names else listed:
-        shown = comments.setdefault(answer.department_id, [])
-        if len(shown) < COMMENTS_SHOWN:
-            shown.append({"text": answer.comment, "overall": answer.overall,
-                          "enterprise": answer.enterprise.name if names else None})  # fmt: skip
+        comments.setdefault(answer.department_id, []).append({
+            "text": answer.comment, "overall": answer.overall, "enterprise": answer.enterprise.name if names else None,
+        })  # fmt: skip
     rows = []
     for department in departments:
         row: dict[str, Any] = by_department.get(department.pk, {})

@@ -30,12 +30,6 @@ class FixedChoices(BaseChoiceIterator):
     def __len__(self) -> int:
         return len(self.choices)
 
-    def __add__(self, other: Any) -> list[tuple[Any, Any]]:
-        return [*self.choices, *other]
-
-    def __radd__(self, other: Any) -> list[tuple[Any, Any]]:
-        return [*other, *self.choices]
-
 
 class FastSelect(forms.Select):
     """Render a single-choice select in Python instead of one template include per option.

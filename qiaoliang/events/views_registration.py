@@ -79,7 +79,7 @@ def _register_public(request: HttpRequest, event: Any, form: PublicRegistrationF
     key = data.get("submission_key") or ""
     if key and event.verify_mobile:
         # A form sent twice (a double tap, a retry after a timeout) finds what it made before its code, used once,
-        # is checked again; without a code the service looks the key up itself (one query, not two, in a burst).
+        # is checked again; without a code, the service's insert finds it through the unique (event, key) index.
         made = Registration.objects.filter(event=event, submission_key=key).first()
         if made is not None:
             return services.RegistrationResult(made, created=False)

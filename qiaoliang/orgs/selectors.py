@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 
@@ -321,11 +321,8 @@ def _directory(user: Any, filters: DirectoryFilters, search: Any, check_organiza
     return queryset.order_by("name_pinyin", "id")
 
 
-# What a directory row shows of a membership and of its organisation, of a contact, and of the enterprise itself
-# (loading the other columns of 50 rows and their memberships is a sixth of the directory's time).
-MEMBERSHIP_ROW_FIELDS = ("id", "enterprise", "organization", "level", "status", "organization__id",
-                         "organization__name", "organization__short_name")  # fmt: skip
-CONTACT_ROW_FIELDS = ("id", "enterprise", "name", "mobile", "email", "is_primary_contact")
+# What a directory row shows of the enterprise itself (loading the other columns of 50 rows is a sixth of the
+# directory's time).
 DIRECTORY_ROW_FIELDS = ("id", "uscc", "name", "short_name", "size", "name_pinyin", "industry", "industry__code",
                         "industry__name", "region", "region__code", "region__name", "region__full_name")  # fmt: skip
 
@@ -387,19 +384,6 @@ def directory_rows(
             "contact": contact[0] if contact else "", "has_contact": contact is not None, "mobile": mobile,
         })  # fmt: skip
     return rows, shown
-
-
-def with_memberships(queryset: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
-    """Prefetch each enterprise's memberships and organisations (two queries for any page size), with the
-    columns a directory row shows."""
-    memberships = Membership.objects.select_related("organization").only(*MEMBERSHIP_ROW_FIELDS)
-    return queryset.prefetch_related(Prefetch("memberships", queryset=memberships.order_by("organization__path")))
-
-
-def with_primary_contact(queryset: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
-    """Prefetch each enterprise's primary contact people (the columns a directory row shows)."""
-    contacts = Person.objects.filter(is_primary_contact=True).only(*CONTACT_ROW_FIELDS)
-    return queryset.prefetch_related(Prefetch("people", queryset=contacts, to_attr="primary_contacts"))
 
 
 def organization_tree(user: Any) -> list[Organization]:

@@ -154,8 +154,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     """
     user: Any = request.user
     filters = DirectoryFilters.from_mapping(request.GET)
-    queryset = selectors.enterprise_directory(user, filters).select_related("industry", "region")
-    queryset = queryset.only(*selectors.DIRECTORY_ROW_FIELDS)
+    queryset = selectors.enterprise_directory(user, filters).only(*selectors.DIRECTORY_ROW_FIELDS)
 
     def paginator(object_list: Any, per_page: int) -> htmx.CappedPaginator:
         return htmx.CappedPaginator(

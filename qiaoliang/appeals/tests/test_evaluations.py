@@ -315,3 +315,16 @@ def test_the_rounds_list_reads_a_fixed_number_of_queries(client: Any, world: Any
         page = client.get(reverse("appeals:evaluations")).content.decode()
     assert page.count("评议") >= 6
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_results_show_each_departments_newest_comments_up_to_the_limit(
+    world: Any, contact2: Any, second_department: Department, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluations, "COMMENTS_SHOWN", 1)
+    round_ = new_round(world, [world.department, second_department])
+    answer(world, round_, comment="较早的意见")
+    answer(world, round_, actor=contact2, enterprise=world.e2, comment="最新的意见")
+    answer(world, round_, department=second_department, comment="另一个部门的意见")
+    rows = {row["department"]: row["comments"] for row in evaluations.results(world.staff, round_)["rows"]}
+    assert [c["text"] for c in rows[world.department]] == ["最新的意见"]
+    assert [c["text"] for c in rows[second_department]] == ["另一个部门的意见"]
