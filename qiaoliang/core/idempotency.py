@@ -10,6 +10,7 @@ refused. Records are kept for `IDEMPOTENCY_KEY_HOURS`; `manage.py purge_idempote
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -26,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from qiaoliang.core.models import IdempotencyRecord
+from qiaoliang.core.sql import fetch_one_prepared
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 100
@@ -60,10 +62,8 @@ def run(request: Request, *, scope: str, body: Any, produce: Callable[[], Respon
     digest = fingerprint(body)
     user: Any = request.user
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(user=user, scope=scope[:120], key=key, fingerprint=digest)
-        except IntegrityError:
+        record_id = _claim(user.pk, scope[:120], key, digest)
+        if record_id is None:
             record = IdempotencyRecord.objects.select_for_update().get(user=user, scope=scope[:120], key=key)
             if record.created_at < timezone.now() - _lifetime():
                 record.delete()  # an expired key is free again
@@ -80,15 +80,45 @@ def run(request: Request, *, scope: str, body: Any, produce: Callable[[], Respon
                     },
                     status=status.HTTP_409_CONFLICT,
                 )
+        else:
+            record = IdempotencyRecord(pk=record_id)
         response = produce()
         if response.status_code >= 400:
             transaction.set_rollback(True)  # a refused request changed nothing: the key may be used again
             return response
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            state=IdempotencyRecord.State.DONE, status_code=response.status_code,
-            response=json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)),
-        )  # fmt: skip
+        fetch_one_prepared(_done_sql(connection.vendor), [
+            str(IdempotencyRecord.State.DONE), response.status_code,
+            json.dumps(response.data, cls=DjangoJSONEncoder, ensure_ascii=False), record.pk,
+        ])  # fmt: skip
         return response
+
+
+@functools.cache
+def _claim_sql(vendor: str) -> str:
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    return (
+        f"INSERT INTO {table} (user_id, scope, {connection.ops.quote_name('key')}, fingerprint, state, created_at) "
+        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id"
+    )
+
+
+@functools.cache
+def _done_sql(vendor: str) -> str:
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    data = "CAST(%s AS jsonb)" if vendor == "postgresql" else "%s"
+    return f"UPDATE {table} SET state = %s, status_code = %s, response = {data} WHERE id = %s"
+
+
+def _claim(user_id: int, scope: str, key: str, digest: str) -> int | None:
+    """Insert the key's record; None when it exists (a concurrent first request is waited for on the unique index).
+
+    `ON CONFLICT DO NOTHING` instead of an INSERT in a savepoint that fails: no savepoint round trips, no error.
+    """
+    row = fetch_one_prepared(
+        _claim_sql(connection.vendor),
+        [user_id, scope, key, digest, str(IdempotencyRecord.State.RUNNING), timezone.now()],
+    )
+    return int(row[0]) if row else None
 
 
 def purge(*, older_than: datetime.timedelta | None = None) -> int:

@@ -375,7 +375,8 @@ class PublicRegistrationForm(AnswersMixin, BootstrapForm):
         if not event.verify_mobile:
             del self.fields["code"]
         _answer_fields(self, event.questions)
-        self.fields["submission_key"].initial = uuid.uuid4().hex
+        if not self.is_bound:  # a sent form brings its own key
+            self.fields["submission_key"].initial = uuid.uuid4().hex
         self.order_fields(["name", "mobile", "code", "company", "position"])
 
 

@@ -30,6 +30,7 @@ seat claim is rolled back with its savepoint and the existing registration is re
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import secrets
 from dataclasses import dataclass
@@ -50,7 +51,9 @@ from qiaoliang.core import audit, channels, notifications
 from qiaoliang.core.background import enqueue_on_commit, get_task
 from qiaoliang.core.codes import normalize_mobile
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
+from qiaoliang.core.models import AuditLog
 from qiaoliang.core.permissions import CHANGE, VIEW, can, require
+from qiaoliang.core.sql import fetch_one_prepared
 from qiaoliang.core.transitions import Transitions
 from qiaoliang.events.models import Audience, Event, Registration, RegistrationStatusChange, Seat
 from qiaoliang.orgs.models import Enterprise, Person
@@ -85,6 +88,7 @@ REGISTRATION_FIELDS = (
     "title",
 )
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: typed from a phone screen
+assert 256 % len(TICKET_ALPHABET) == 0
 TICKET_LENGTH = 12  # 60 bits
 TICKET_SWEEP_SECONDS = 30  # a queued ticket sweep is trusted this long before another is queued
 MAX_CAPACITY = 100_000
@@ -101,7 +105,8 @@ class RegistrationResult:
 
 def new_ticket() -> str:
     """Return a random ticket code (12 characters that cannot be mistaken for one another)."""
-    return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
+    # One read of the system's random source; 256 is a multiple of the alphabet's 32 letters, so each is as likely.
+    return "".join(TICKET_ALPHABET[byte % len(TICKET_ALPHABET)] for byte in secrets.token_bytes(TICKET_LENGTH))
 
 
 def normalize_ticket(value: Any) -> str:
@@ -145,38 +150,59 @@ def _claim_seat(event_id: int) -> int | None:
 _INSERT_COLUMNS = ("event_id", "ticket", "user_id", "person_id", "enterprise_id", "name", "mobile", "company",
                    "position", "answers", "source", "is_mobile_verified", "submission_key", "registered_by_id",
                    "created_at")  # fmt: skip
+_ANSWERS_INDEX = _INSERT_COLUMNS.index("answers")
 
 
-def _claim_and_insert(registration: Registration) -> tuple[bool, int | None]:
-    """Claim a seat and insert the registration in one statement (PostgreSQL); return (inserted, seat id).
+@functools.cache
+def _claim_and_insert_sql(audit_columns: tuple[str, ...]) -> str:
+    """The statement of `_claim_and_insert` (built once per process: quoting names costs more than running it)."""
+    quote = connection.ops.quote_name
+    seat_table, table = quote(Seat._meta.db_table), quote(Registration._meta.db_table)
+    columns = ", ".join(quote(name) for name in _INSERT_COLUMNS)
 
-    The same as `_claim_seat` followed by an INSERT, in one round trip and without a savepoint: in a registration
-    burst the round trips are a large share of each request's time. When the person already has an active
-    registration (a unique index), nothing is inserted, and the seat the statement claimed is given back.
+    def typed(model: Any, name: str) -> str:  # a prepared statement's parameters need their types (a NULL has none)
+        return f"CAST(%s AS {model._meta.get_field(name).cast_db_type(connection)})"
+
+    placeholders = ", ".join(typed(Registration, name) for name in _INSERT_COLUMNS)
+    audit_placeholders = ", ".join(
+        f"{typed(AuditLog, name)} || jsonb_build_object('status', made.status)" if name == "data"
+        else typed(AuditLog, name) for name in audit_columns
+    )  # fmt: skip
+    audit_column_names = ", ".join(quote(name) for name in audit_columns)
+    return (
+        f"WITH free AS (SELECT id FROM {seat_table} WHERE event_id = %s AND NOT is_taken ORDER BY id LIMIT 1 "
+        "FOR UPDATE SKIP LOCKED), "
+        f"made AS (INSERT INTO {table} ({columns}, status, seat_id, confirmed_at) "
+        f"SELECT {placeholders}, CASE WHEN free.id IS NULL THEN 'waiting' ELSE 'confirmed' END, free.id, "
+        "CASE WHEN free.id IS NULL THEN NULL ELSE %s::timestamptz END FROM (SELECT 1) AS one LEFT JOIN free ON TRUE "
+        "ON CONFLICT DO NOTHING RETURNING id, seat_id, status), "
+        f"taken AS (UPDATE {seat_table} SET is_taken = TRUE WHERE id = (SELECT seat_id FROM made)), "
+        f"audited AS (INSERT INTO {quote(AuditLog._meta.db_table)} (created_at, target_id, {audit_column_names}) "
+        f"SELECT %s, made.id::text, {audit_placeholders} FROM made) "
+        "SELECT id, seat_id FROM made"
+    )  # table and column names from the models, values as parameters
+
+
+def _claim_and_insert(registration: Registration, audit_values: dict[str, Any]) -> tuple[bool, int | None]:
+    """Claim a seat, insert the registration and its audit entry in one statement (PostgreSQL).
+
+    Return (inserted, seat id). One statement is one transaction: no BEGIN, no COMMIT, no savepoint, one round trip
+    (in a registration burst the round trips are a large share of each request's time). The first free seat is
+    locked (`FOR UPDATE SKIP LOCKED`: concurrent registrations take different seats), the registration is inserted
+    holding it, and the seat is marked taken only if the insert happened: when the person already has an active
+    registration (a unique index), nothing is written and the seat stays free. The audit entry's data gets the
+    status the statement decided.
     """
-    seat_table = connection.ops.quote_name(Seat._meta.db_table)
-    table = connection.ops.quote_name(Registration._meta.db_table)
     now = timezone.now()
     values: list[Any] = [getattr(registration, name) for name in _INSERT_COLUMNS[:-1]] + [now]
-    values[_INSERT_COLUMNS.index("answers")] = json.dumps(registration.answers, ensure_ascii=False)
-    columns = ", ".join(connection.ops.quote_name(name) for name in _INSERT_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(values))
-    sql = (
-        f"WITH seat AS (UPDATE {seat_table} SET is_taken = TRUE WHERE id = (SELECT id FROM {seat_table} "
-        "WHERE event_id = %s AND NOT is_taken ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id), "
-        f"made AS (INSERT INTO {table} ({columns}, status, seat_id, confirmed_at) "
-        f"SELECT {placeholders}, CASE WHEN seat.id IS NULL THEN 'waiting' ELSE 'confirmed' END, seat.id, "
-        "CASE WHEN seat.id IS NULL THEN NULL ELSE %s::timestamptz END FROM (SELECT 1) AS one LEFT JOIN seat ON TRUE "
-        "ON CONFLICT DO NOTHING RETURNING id) "
-        "SELECT (SELECT id FROM made), (SELECT id FROM seat)"
-    )  # table and column names from the models, values as parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [registration.event_id, *values, now])
-        pk, seat_id = cursor.fetchone()
-        if pk is None:
-            if seat_id is not None:  # the person is registered already: the claimed seat goes back
-                cursor.execute(f"UPDATE {seat_table} SET is_taken = FALSE WHERE id = %s", [seat_id])
-            return False, None
+    values[_ANSWERS_INDEX] = json.dumps(registration.answers, ensure_ascii=False)
+    audit_values = {**audit_values, "data": json.dumps(audit_values["data"], ensure_ascii=False)}
+    row = fetch_one_prepared(
+        _claim_and_insert_sql(tuple(audit_values)), [registration.event_id, *values, now, now, *audit_values.values()]
+    )
+    if row is None:  # the person is registered already (or a resent form): nothing was written
+        return False, None
+    pk, seat_id = row
     registration.pk, registration.seat_id, registration.created_at = pk, seat_id, now
     registration.status = R.CONFIRMED if seat_id else R.WAITING
     registration.confirmed_at = now if seat_id else None
@@ -363,10 +389,8 @@ def _fill_if_free(event_id: int) -> None:
     """
     table = connection.ops.quote_name(Seat._meta.db_table)
     free = "NOT is_taken" if connection.vendor == "postgresql" else "is_taken = 0"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE event_id = %s AND {free} LIMIT 1", [event_id])
-        if cursor.fetchone() is not None:
-            enqueue_on_commit("events.fill_free_seats", event_id)
+    if fetch_one_prepared(f"SELECT 1 FROM {table} WHERE event_id = %s AND {free} LIMIT 1", [event_id]) is not None:
+        enqueue_on_commit("events.fill_free_seats", event_id)
 
 
 def _register(
@@ -398,8 +422,18 @@ def _register(
         is_mobile_verified=is_mobile_verified, submission_key=submission_key[:40],
         registered_by=actor if getattr(actor, "is_authenticated", False) else None,
     )  # fmt: skip
+    audit_data = {"event": event.pk, "source": source}
     if connection.vendor == "postgresql" and event.has_waiting_list:
-        inserted, seat_id = _claim_and_insert(registration)
+        # One statement writes the registration, its seat and its audit entry: atomic without a transaction block.
+        audit_values = audit.entry_values(
+            "events.registration.created",
+            actor=actor,
+            target_type=Registration._meta.label_lower,
+            target_repr=str(registration),
+            organization_id=event.organization_id,
+            data=audit_data,
+        )
+        inserted, seat_id = _claim_and_insert(registration, audit_values)
         if not inserted:
             return _found(event, mobile=mobile, user=user, submission_key=submission_key)
     else:
@@ -412,6 +446,13 @@ def _register(
                 registration.seat_id = seat_id
                 registration.confirmed_at = timezone.now() if seat_id else None
                 registration.save(force_insert=True)
+                audit.record(
+                    "events.registration.created",
+                    actor=actor,
+                    target=registration,
+                    organization_id=event.organization_id,
+                    data={**audit_data, "status": registration.status},
+                )
         except IntegrityError:
             return _found(event, mobile=mobile, user=user, submission_key=submission_key)
         except DomainError:
@@ -419,13 +460,6 @@ def _register(
             if existing is not None:  # a full event still finds the person's own registration
                 return RegistrationResult(existing, created=False)
             raise
-    audit.record(
-        "events.registration.created",
-        actor=actor,
-        target=registration,
-        organization_id=event.organization_id,
-        data={"event": event.pk, "status": registration.status, "source": source},
-    )
     transaction.on_commit(partial(schedule_ticket_sweep, event.pk))
     if seat_id is None:
         # A seat may have been freed while this registration was not yet visible to the one who freed it.
@@ -433,7 +467,6 @@ def _register(
     return RegistrationResult(registration, created=True)
 
 
-@transaction.atomic
 def register_self(*, actor: Any, event: Event, answers: dict[str, Any] | None = None) -> RegistrationResult:
     """Register the signed-in member for an event their audience includes, with their account's details."""
     if not getattr(actor, "is_authenticated", False):
@@ -462,7 +495,6 @@ def register_self(*, actor: Any, event: Event, answers: dict[str, Any] | None = 
     )
 
 
-@transaction.atomic
 def register_public(
     *,
     event: Event,
@@ -496,7 +528,6 @@ def register_public(
     return result
 
 
-@transaction.atomic
 def register_person(
     *,
     actor: Any,

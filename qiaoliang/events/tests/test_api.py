@@ -272,3 +272,32 @@ def test_the_openapi_schema_documents_the_events_api(world: World) -> None:
     post = paths["/api/v1/events/{id}/registrations/"]["post"]
     assert {"201", "200"} <= set(post["responses"])
     assert any(parameter["name"] == "Idempotency-Key" for parameter in post["parameters"])
+
+
+def test_the_fast_registration_output_is_what_the_declared_fields_give(world: World, make_event: Any) -> None:
+    from qiaoliang.events.api.serializers import RegistrationSerializer
+
+    event = make_event(capacity=1, questions=[{"key": "diet", "label": "饮食", "choices": ["素食"]}])
+    seated = services.register_person(actor=world.staff, event=event, answers={"diet": "素食"}, **person(1))
+    waiting = services.register_person(actor=world.staff, event=event, **person(2))
+    cancelled = services.cancel_registration(actor=world.staff, registration=waiting.registration)
+    with time_machine.travel(event.starts_at + datetime.timedelta(minutes=5)):
+        services.check_in(actor=world.staff, event=event, ticket=seated.registration.ticket)
+    rows = [*list(Registration.objects.filter(event=event).select_related("checkin")), seated.registration, cancelled]
+    for context in ({}, {"with_checkin": True}, {"personal": set()}, {"personal": {seated.registration.pk}}):
+        serializer = RegistrationSerializer(context=context)
+        for registration in rows:
+            assert serializer.to_representation(registration) == serializer.drf_representation(registration)
+    assert RegistrationSerializer(rows[0], context={"with_checkin": True}).data["checked_in_at"] is not None
+
+
+def test_a_token_of_an_inactive_user_or_an_unknown_token_is_refused(world: World, event: Any) -> None:
+    client = token_client(world.staff)
+    assert client.get(f"/api/v1/events/{event.pk}/").status_code == 200
+    world.staff.is_active = False
+    world.staff.save(update_fields=["is_active"])
+    refused = client.get(f"/api/v1/events/{event.pk}/")
+    assert refused.status_code == 401
+    unknown = APIClient()
+    unknown.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert unknown.get(f"/api/v1/events/{event.pk}/").status_code == 401

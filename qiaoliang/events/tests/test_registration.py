@@ -186,3 +186,62 @@ def test_a_cancelled_events_registrants_are_told_why(world: World, make_event: A
     assert told is not None and "场地检修" in told.body
     assert any("场地检修" in message.text for message in channels.outbox if message.to == "13900000001")
     channels.outbox.clear()
+
+
+def test_the_audit_entry_says_who_registered_whom_and_the_status_the_write_decided(
+    world: World, make_event: Any
+) -> None:
+    event = make_event(capacity=1)
+    seated, waiting = (register(event, n, world.staff).registration for n in (5, 6))
+    public = services.register_public(event=event, name="访客", mobile="13900000008", mobile_verified=True).registration
+    entries = {
+        e.target_id: e
+        for e in AuditLog.objects.filter(action="events.registration.created", target_type="events.registration")
+    }
+    assert set(entries) == {str(seated.pk), str(waiting.pk), str(public.pk)}
+    assert entries[str(seated.pk)].data == {"event": event.pk, "status": "confirmed", "source": "staff"}
+    assert entries[str(waiting.pk)].data == {"event": event.pk, "status": "waiting", "source": "staff"}
+    assert entries[str(public.pk)].data == {"event": event.pk, "status": "waiting", "source": "public"}
+    assert entries[str(seated.pk)].actor_id == world.staff.pk and entries[str(public.pk)].actor_id is None
+    assert entries[str(seated.pk)].organization_id == world.federation.pk
+    assert entries[str(public.pk)].target_repr == f"访客 · {event.pk}"
+
+
+def test_a_registration_refused_as_a_duplicate_writes_nothing_and_leaves_the_seat_free(
+    world: World, make_event: Any
+) -> None:
+    event = make_event(capacity=2)
+    first = register(event, 1, world.staff)
+    again = register(event, 1, world.staff)
+    assert again.created is False and again.registration.pk == first.registration.pk
+    assert Seat.objects.filter(event=event, is_taken=True).count() == 1
+    assert AuditLog.objects.filter(action="events.registration.created").count() == 1
+    assert register(event, 2, world.staff).registration.status == "confirmed"
+
+
+def test_the_registration_read_of_an_event_is_what_the_orm_reads(world: World, make_event: Any) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from qiaoliang.events import selectors
+    from qiaoliang.events.models import Event
+
+    questions = [{"key": "diet", "label": "饮食", "required": True, "choices": ["清真", "素食"]}]
+    event = make_event(questions=questions, verify_mobile=True)
+    fields = services.REGISTRATION_FIELDS
+    fast = selectors.visible_event(AnonymousUser(), event.pk, fields)
+    orm = Event.objects.only(*fields).get(pk=event.pk)
+    assert fast is not None
+    assert {name: getattr(fast, name) for name in fields} == {name: getattr(orm, name) for name in fields}
+    assert fast.questions == questions and fast.get_deferred_fields() == orm.get_deferred_fields()
+    draft = make_event(publish=False)
+    members_only = make_event(audience="members")
+    assert selectors.visible_event(AnonymousUser(), draft.pk, fields) is None
+    assert selectors.visible_event(AnonymousUser(), members_only.pk, fields) is None
+
+
+def test_tickets_use_the_whole_alphabet_and_nothing_else() -> None:
+    from qiaoliang.events.services.registration import TICKET_ALPHABET, TICKET_LENGTH, new_ticket
+
+    tickets = [new_ticket() for _ in range(400)]
+    assert all(len(t) == TICKET_LENGTH and set(t) <= set(TICKET_ALPHABET) for t in tickets)
+    assert set("".join(tickets)) == set(TICKET_ALPHABET) and len(set(tickets)) == len(tickets)
