@@ -146,6 +146,12 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60 if IS_PRODUCTION else 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's prepared statements off (prepare_threshold None), and then psycopg ignores even an
+    # explicit prepare=True. Django's own cursors bind on the client and are never prepared whatever this says;
+    # the hot paths' statements (core.sql.fetch_one_prepared) ask for preparation explicitly. The threshold only
+    # has to be set: high, so nothing else is prepared by count.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 1_000_000)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
