@@ -93,13 +93,32 @@ class ScopedQuerySet(models.QuerySet[M]):
         return rule(self, user)  # type: ignore[return-value]  # a rule returns a filtered copy of its queryset
 
 
-def get_for_user(queryset: models.QuerySet[M], user: Any, action: str = VIEW, **lookup: Any) -> M:
-    """Fetch one object: 404 if the user may not see it, 403 if they see it but may not do `action`."""
+def get_for_user(
+    queryset: models.QuerySet[M], user: Any, action: str = VIEW, *, also: tuple[str, ...] = (), **lookup: Any
+) -> M:
+    """Fetch one object: 404 if the user may not see it, 403 if they see it but may not do `action`.
+
+    One query: whether the user may do `action` (and each action of `also`) is read in the same SELECT as the
+    object (an EXISTS per action) and remembered for `can` in this request.
+    """
+    checks = [name for name in dict.fromkeys((action, *also)) if name != VIEW]
+    for name in checks:
+        rules.rule(queryset.model, name)  # an unknown action raises before the query
     visible = queryset.for_user(user, VIEW)  # type: ignore[attr-defined]
+    if checks:
+        visible = visible.annotate(**{
+            f"_qiaoliang_may_{index}": models.Exists(
+                queryset.model._default_manager.for_user(user, name).filter(pk=models.OuterRef("pk"))  # type: ignore[attr-defined]
+            )
+            for index, name in enumerate(checks)
+        })  # fmt: skip
     obj = visible.filter(**lookup).first()
     if obj is None:
         raise Http404
-    if action != VIEW and not queryset.for_user(user, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+    allowed = {name: bool(getattr(obj, f"_qiaoliang_may_{index}")) for index, name in enumerate(checks)}
+    for name, value in allowed.items():
+        remember(user, name, obj, value)
+    if action != VIEW and not allowed[action]:
         raise PermissionDenied
     return obj
 
@@ -124,15 +143,23 @@ def forget(user: Any) -> None:
         del user._qiaoliang_cache
 
 
+def _can_key(model: type[models.Model], action: str, pk: Any) -> str:
+    return f"can:{model._meta.label_lower}:{action}:{pk}"
+
+
+def remember(user: Any, action: str, obj: models.Model, allowed: bool) -> None:
+    """Record for this request what `can(user, action, obj)` answers, when the caller has just worked it out."""
+    cached_on_user(user, _can_key(type(obj), action, obj.pk), lambda: allowed)
+
+
 def can(user: Any, action: str, obj: models.Model) -> bool:
     """Tell whether the user may do `action` to `obj` (templates use the `can` tag); cached per request."""
     model = type(obj)
     rules.rule(model, action)  # an unknown action raises here too, not only on a cache miss
-    key = f"can:{model._meta.label_lower}:{action}:{obj.pk}"
     return bool(
         cached_on_user(
             user,
-            key,
+            _can_key(model, action, obj.pk),
             lambda: is_active_user(user) and model._default_manager.for_user(user, action).filter(pk=obj.pk).exists(),  # type: ignore[attr-defined]
         )
     )

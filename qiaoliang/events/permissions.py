@@ -94,6 +94,22 @@ def events_managed(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
     return qs.filter(_managed(get_scope(user)))
 
 
+def runs(user: Any, event: Event) -> bool:
+    """`events_managed` for one loaded event (its organization_id and zone_id), without a query.
+
+    For the registration hot path; a test holds it equal to the rule for every demo role. Running an event
+    implies seeing it (`events_visible` includes `_managed`).
+    """
+    scope = get_scope(user)
+    if not scope.is_authenticated:
+        return False
+    if scope.is_all:
+        return True
+    return event.organization_id in scope.change_org_ids or (
+        event.zone_id is not None and event.zone_id in scope.zone_ids
+    )
+
+
 def events_checked_in(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
     scope = get_scope(user)
     if scope.is_all:

@@ -181,6 +181,21 @@ def _public_event_columns(pk: int, fields: tuple[str, ...]) -> Event | None:
     return None if row is None else reader.instance(row)
 
 
+@functools.cache
+def _event_reader(fields: tuple[str, ...], vendor: str) -> tuple[ColumnReader, str]:
+    reader = ColumnReader(Event, fields)
+    quote = connection.ops.quote_name
+    sql = f"SELECT {reader.columns} FROM {quote(Event._meta.db_table)} WHERE {quote(str(Event._meta.pk.column))} = %s"
+    return reader, sql
+
+
+def event_columns(pk: int, fields: tuple[str, ...]) -> Event | None:
+    """Any event with only `fields` loaded, read in plain SQL (no permission: the caller decides)."""
+    reader, sql = _event_reader(fields, connection.vendor)
+    row = fetch_one_prepared(sql, [pk])
+    return None if row is None else reader.instance(row)
+
+
 def month_grid(events: list[Event], year: int, month: int) -> list[list[dict[str, Any]]]:
     """Return the weeks of a month (Monday first), each day with the events that touch it."""
     by_day: dict[datetime.date, list[Event]] = defaultdict(list)

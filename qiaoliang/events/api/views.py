@@ -21,8 +21,9 @@ from rest_framework.response import Response
 
 from qiaoliang.core import idempotency
 from qiaoliang.core.api import MAX_ID
-from qiaoliang.core.permissions import CHANGE, VIEW, VIEW_PERSONAL, get_for_user
+from qiaoliang.core.permissions import CHANGE, VIEW, VIEW_PERSONAL, get_for_user, remember
 from qiaoliang.core.viewsets import ScopedViewSet
+from qiaoliang.events import permissions as event_permissions
 from qiaoliang.events import selectors, services
 from qiaoliang.events.api import serializers
 from qiaoliang.events.models import AgendaItem, CheckIn, Event, Registration, Speaker
@@ -103,12 +104,30 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def get_queryset(self) -> QuerySet[Event]:
         return self.decorate(Event.objects.for_user(self.user, VIEW)).order_by("-starts_at", "-id")
 
-    def fetch_plain(self, pk: Any, action: str, fields: tuple[str, ...] = ()) -> Event:
-        """Fetch the event alone (no counts, no agenda): the registration and check-in hot paths need none."""
+    def fetch_plain(self, pk: Any, action: str, fields: tuple[str, ...] = (), also: tuple[str, ...] = ()) -> Event:
+        """Fetch the event alone (no counts, no agenda): the registration and check-in hot paths need none.
+
+        `also`: actions the service will ask `can` about, answered in the same query.
+        """
         if int(pk) > MAX_ID:
             raise NotFound
         queryset = Event.objects.only(*fields) if fields else Event.objects.all()
-        return get_for_user(queryset, self.user, action, pk=pk)
+        return get_for_user(queryset, self.user, action, also=also, pk=pk)
+
+    def fetch_for_registration(self, pk: Any) -> Event:
+        """The event a registration is POSTed to, with what `register_person` asks `can` already known.
+
+        The event's staff (the burst's callers) are recognised in Python from the event's organisation and zone
+        (`permissions.runs`, one prepared read); everyone else goes through the rules (one query).
+        """
+        if int(pk) > MAX_ID:
+            raise NotFound
+        event = selectors.event_columns(int(pk), REGISTRATION_FIELDS)
+        if event is not None and event_permissions.runs(self.user, event):
+            remember(self.user, VIEW, event, True)
+            remember(self.user, CHANGE, event, True)
+            return event
+        return self.fetch_plain(pk, VIEW, REGISTRATION_FIELDS, also=(CHANGE,))
 
     def _respond(self, event: Event, status_code: int = status.HTTP_200_OK) -> Response:
         event = self.decorate(Event.objects.all()).get(pk=event.pk)
@@ -177,7 +196,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             )
             rows = serializers.RegistrationSerializer(page, many=True, context={"with_checkin": True}).data
             return self.get_paginated_response(rows)
-        event = self.fetch_plain(pk, VIEW, REGISTRATION_FIELDS)
+        event = self.fetch_for_registration(pk)
         data = serializers.RegistrationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -6,13 +6,16 @@ import datetime
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from conftest import World, make_user
-from qiaoliang.core.permissions import VIEW, can, get_for_user, has_capability
+from qiaoliang.core.permissions import CHANGE, VIEW, can, get_for_user, has_capability
+from qiaoliang.events import permissions as event_permissions
 from qiaoliang.events import services
 from qiaoliang.events.models import Event, Meeting, MeetingRequest, Participant, Registration
+from qiaoliang.events.permissions import CHECKIN
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +158,42 @@ OTHER_MATRIX = [
     ("staff", "meeting", "change", True),
     ("provider", "meeting", "view", False),
 ]
+
+
+PERSONAS = ("staff", "secretary", "convenor", "contact", "liaison", "provider", "outsider")
+
+
+def test_runs_is_the_change_rule_for_every_persona_and_event(world: World, objects: dict[str, Any]) -> None:
+    """`permissions.runs` (the registration hot path's Python check) answers as the CHANGE rule's query does."""
+    events = [value for value in objects.values() if isinstance(value, Event)]
+    inactive = make_user("gone", "federation_staff", organization=world.federation)
+    inactive.is_active = False
+    inactive.save()
+    wrong = [
+        (persona, event.title)
+        for persona in (*PERSONAS, "inactive")
+        for event in events
+        for user in [inactive if persona == "inactive" else getattr(world, persona)]
+        if event_permissions.runs(user, event) != Event.objects.for_user(user, CHANGE).filter(pk=event.pk).exists()
+    ]
+    assert wrong == []
+    assert any(event_permissions.runs(world.convenor, event) for event in events)  # the zone meeting: zone_id
+    assert not event_permissions.runs(AnonymousUser(), objects["public"])
+
+
+def test_get_for_user_answers_the_other_actions_in_the_same_query(
+    world: World, objects: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    """One SELECT gives the object and whether the user may change it; `can` then asks nothing more."""
+    for persona, target, expected in (("secretary", "c1", True), ("contact", "c1", False)):
+        user = getattr(world, persona)
+        get_for_user(Event.objects.all(), user, VIEW, pk=objects["public"].pk)  # the user's scope, once
+        with django_assert_num_queries(1):
+            event = get_for_user(Event.objects.all(), user, VIEW, also=(CHANGE, CHECKIN), pk=objects[target].pk)
+            assert can(user, CHANGE, event) is expected
+            assert can(user, CHECKIN, event) is expected
+    with pytest.raises(PermissionDenied):  # the action itself still decides 403
+        get_for_user(Event.objects.all(), world.contact, CHANGE, also=(CHECKIN,), pk=objects["c1"].pk)
 
 
 def test_registration_and_matchmaking_permission_matrix(world: World, objects: dict[str, Any]) -> None:
