@@ -99,7 +99,8 @@ def get_for_user(
     """Fetch one object: 404 if the user may not see it, 403 if they see it but may not do `action`.
 
     One query: whether the user may do `action` (and each action of `also`) is read in the same SELECT as the
-    object (an EXISTS per action) and remembered for `can` in this request.
+    object (an EXISTS per action); the answers for `also` are remembered for `can` in this request (ask for them
+    only when the object is not changed before `can` asks).
     """
     checks = [name for name in dict.fromkeys((action, *also)) if name != VIEW]
     for name in checks:
@@ -116,8 +117,9 @@ def get_for_user(
     if obj is None:
         raise Http404
     allowed = {name: bool(getattr(obj, f"_qiaoliang_may_{index}")) for index, name in enumerate(checks)}
-    for name, value in allowed.items():
-        remember(user, name, obj, value)
+    for name in also:  # only what the caller asked to have remembered: a view may change the object and ask again
+        if name in allowed:
+            remember(user, name, obj, allowed[name])
     if action != VIEW and not allowed[action]:
         raise PermissionDenied
     return obj

@@ -104,30 +104,33 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def get_queryset(self) -> QuerySet[Event]:
         return self.decorate(Event.objects.for_user(self.user, VIEW)).order_by("-starts_at", "-id")
 
-    def fetch_plain(self, pk: Any, action: str, fields: tuple[str, ...] = (), also: tuple[str, ...] = ()) -> Event:
-        """Fetch the event alone (no counts, no agenda): the registration and check-in hot paths need none.
-
-        `also`: actions the service will ask `can` about, answered in the same query.
-        """
+    def fetch_plain(self, pk: Any, action: str, fields: tuple[str, ...] = ()) -> Event:
+        """Fetch the event alone (no counts, no agenda): the registration and check-in hot paths need none."""
         if int(pk) > MAX_ID:
             raise NotFound
         queryset = Event.objects.only(*fields) if fields else Event.objects.all()
-        return get_for_user(queryset, self.user, action, also=also, pk=pk)
+        return get_for_user(queryset, self.user, action, pk=pk)
 
     def fetch_for_registration(self, pk: Any) -> Event:
         """The event a registration is POSTed to, with what `register_person` asks `can` already known.
 
         The event's staff (the burst's callers) are recognised in Python from the event's organisation and zone
-        (`permissions.runs`, one prepared read); everyone else goes through the rules (one query).
+        (`permissions.runs`, one prepared read); for everyone else the rules decide whether they see it (one more
+        query), and `register_person` then asks nothing more.
         """
         if int(pk) > MAX_ID:
             raise NotFound
         event = selectors.event_columns(int(pk), REGISTRATION_FIELDS)
-        if event is not None and event_permissions.runs(self.user, event):
-            remember(self.user, VIEW, event, True)
+        if event is None:
+            raise NotFound
+        if event_permissions.runs(self.user, event):
+            remember(self.user, VIEW, event, True)  # running an event implies seeing it
             remember(self.user, CHANGE, event, True)
             return event
-        return self.fetch_plain(pk, VIEW, REGISTRATION_FIELDS, also=(CHANGE,))
+        remember(self.user, CHANGE, event, False)
+        event = self.fetch_plain(pk, VIEW, REGISTRATION_FIELDS)  # 404 unless the rules let the caller see it
+        remember(self.user, VIEW, event, True)
+        return event
 
     def _respond(self, event: Event, status_code: int = status.HTTP_200_OK) -> Response:
         event = self.decorate(Event.objects.all()).get(pk=event.pk)

@@ -152,6 +152,44 @@ def test_an_outsider_cannot_register_people(world: World, event: Event) -> None:
     assert response.status_code == 403
 
 
+def test_registration_posts_are_decided_by_who_runs_and_who_sees_the_event(world: World, make_event: Any) -> None:
+    """The API's registration read: the event's staff (recognised without the rules), others through the rules."""
+    draft = make_event(audience="members", publish=False)
+    other_chamber = make_event(
+        organization=world.chamber2, audience="organizations", audience_organizations=[world.chamber2]
+    )
+    url = "/api/v1/events/{}/registrations/"
+    staff, secretary, contact = token_client(world.staff), token_client(world.secretary), token_client(world.contact)
+    refused = staff.post(url.format(draft.pk), person(20), format="json")  # staff see the draft: refused, not 404
+    assert refused.status_code == 400 and refused.json()["code"] == "not_open", refused.json()
+    assert contact.post(url.format(draft.pk), person(21), format="json").status_code == 404
+    assert secretary.post(url.format(other_chamber.pk), person(22), format="json").status_code == 404
+    assert contact.post(url.format(other_chamber.pk), person(23), format="json").status_code == 404
+    assert staff.post(url.format(other_chamber.pk), person(24), format="json").status_code == 201
+    assert staff.post(url.format(99_999_999), person(25), format="json").status_code == 404
+    assert staff.post(url.format(2**63), person(26), format="json").status_code == 404
+    assert Registration.objects.filter(mobile__in=[person(n)["mobile"] for n in (21, 22, 23)]).count() == 0
+
+
+def test_registration_post_query_counts(world: World, make_event: Any) -> None:
+    """Staff: the token, the event (plain SQL, no rules) and the write. An enterprise contact: also the rules' read
+    of the event (VIEW; CHANGE is known from the same plain read), their enterprise and the person by mobile."""
+    event = make_event(audience="members", capacity=100)
+    statements = {}
+    for persona, n in (("staff", 30), ("contact", 31)):
+        client = token_client(getattr(world, persona))
+        client.post(f"/api/v1/events/{event.pk}/registrations/", person(n + 10), format="json")  # warm caches
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(f"/api/v1/events/{event.pk}/registrations/", person(n), format="json")
+        assert response.status_code == 201, response.content
+        statements[persona] = [q["sql"] for q in queries.captured_queries]
+    staff, contact = statements["staff"], statements["contact"]
+    event_reads = {name: [q for q in sqls if 'FROM "events_event"' in q] for name, sqls in statements.items()}
+    assert len(event_reads["staff"]) == 1 and event_reads["staff"][0].startswith('SELECT "id", "title"'), staff
+    assert len(event_reads["contact"]) == 2, contact  # the plain read and the rules' VIEW
+    assert len(contact) == len(staff) + 3, (staff, contact)
+
+
 def test_a_members_event_is_404_for_an_account_without_role(world: World, make_event: Any) -> None:
     event = make_event(audience="members")
     assert token_client(world.outsider).get(f"/api/v1/events/{event.pk}/").status_code == 404

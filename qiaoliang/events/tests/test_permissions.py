@@ -11,11 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from conftest import World, make_user
-from qiaoliang.core.permissions import CHANGE, VIEW, can, get_for_user, has_capability
+from qiaoliang.accounts.models import User
+from qiaoliang.core.permissions import CHANGE, VIEW, can, forget, get_for_user, has_capability
 from qiaoliang.events import permissions as event_permissions
-from qiaoliang.events import services
+from qiaoliang.events import selectors, services
 from qiaoliang.events.models import Event, Meeting, MeetingRequest, Participant, Registration
 from qiaoliang.events.permissions import CHECKIN
+from qiaoliang.events.services.registration import REGISTRATION_FIELDS
+from qiaoliang.orgs import services as services_orgs
 
 pytestmark = pytest.mark.django_db
 
@@ -163,21 +166,53 @@ OTHER_MATRIX = [
 PERSONAS = ("staff", "secretary", "convenor", "contact", "liaison", "provider", "outsider")
 
 
-def test_runs_is_the_change_rule_for_every_persona_and_event(world: World, objects: dict[str, Any]) -> None:
+def test_runs_is_the_change_rule_for_every_persona_and_event(
+    world: World, objects: dict[str, Any], make_event: Any
+) -> None:
     """`permissions.runs` (the registration hot path's Python check) answers as the CHANGE rule's query does."""
-    events = [value for value in objects.values() if isinstance(value, Event)]
-    inactive = make_user("gone", "federation_staff", organization=world.federation)
-    inactive.is_active = False
-    inactive.save()
-    wrong = [
-        (persona, event.title)
-        for persona in (*PERSONAS, "inactive")
-        for event in events
-        for user in [inactive if persona == "inactive" else getattr(world, persona)]
-        if event_permissions.runs(user, event) != Event.objects.for_user(user, CHANGE).filter(pk=event.pk).exists()
+    other_federation = services_orgs.create_organization(
+        actor=None, code="F2", name="天津市工商业联合会", kind="federation"
+    )
+    other = {
+        "other": make_event(
+            title="天津讲座",
+            organization=other_federation,
+            actor=None,
+            audience="organizations",
+            audience_organizations=[other_federation],
+        ),
+    }
+    # the registration path's object: only REGISTRATION_FIELDS, read in plain SQL
+    events = [
+        selectors.event_columns(value.pk, REGISTRATION_FIELDS)
+        for value in {**objects, **other}.values()
+        if isinstance(value, Event)
     ]
+    users = {persona: getattr(world, persona) for persona in PERSONAS}
+    users["inactive"] = make_user("gone", "federation_staff", organization=world.federation)
+    users["inactive"].is_active = False
+    users["inactive"].save()
+    users["other_staff"] = make_user("tj", "federation_staff", organization=other_federation)
+    users["superuser"] = User.objects.create_superuser("root", password="correct-horse-battery")
+    wrong = []
+    for persona, user in users.items():
+        forget(user)  # scopes worked out before the second federation existed
+        for event in events:
+            runs = event_permissions.runs(user, event)
+            rule = Event.objects.for_user(user, CHANGE).filter(pk=event.pk).exists()
+            sees = Event.objects.for_user(user, VIEW).filter(pk=event.pk).exists()
+            if runs != rule or (runs and not sees):  # running an event implies seeing it
+                wrong.append((persona, event.title, runs, rule, sees))
     assert wrong == []
-    assert any(event_permissions.runs(world.convenor, event) for event in events)  # the zone meeting: zone_id
+    ran = {
+        (persona, event.title)
+        for persona, user in users.items()
+        for event in events
+        if event_permissions.runs(user, event)
+    }
+    assert ("convenor", "东部片区碰头会") in ran  # through the zone
+    assert ("other_staff", "天津讲座") in ran and ("other_staff", "公开讲座") not in ran
+    assert ("staff", "天津讲座") not in ran and ("superuser", "天津讲座") in ran
     assert not event_permissions.runs(AnonymousUser(), objects["public"])
 
 
