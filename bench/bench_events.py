@@ -10,9 +10,11 @@ burst of registrations from many concurrent client threads (http.client, 127.0.0
 * `api`: `POST /api/v1/events/{id}/registrations/` with a staff token, each registration with its own
   Idempotency-Key (or none with --no-idempotency-key: a retry is still safe, the mobile finds its registration).
 
-A request that fails on the connection is retried (the same key; the same mobile). Then the database is checked:
-confirmed == seats, waiting == the rest, no mobile registered twice, every accepted answer has its registration
-(with the status it announced, for the API), every seat held once, no registration without an answer.
+gunicorn runs as in production: tasks in the database queue and the cache in Redis (`--cache local` for each
+process's memory). A request that fails on the connection is retried (the same key; the same mobile). Then the
+database is checked: confirmed == seats, waiting == the rest, no mobile registered twice, every accepted answer
+has its registration (with the status it announced, for the API), every seat held once, no registration without
+an answer.
 
     .venv/bin/python bench/bench_events.py           # 10,000 for 5,000 seats (PostgreSQL), 2,000 for 500 (SQLite)
     .venv/bin/python bench/bench_events.py --quick   # 2,000 for 1,000 seats (PostgreSQL), 600 for 150 (SQLite)
@@ -125,6 +127,17 @@ def worker(mode: str, database_url: str, *extra: str) -> Any:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def fresh_redis(url: str) -> str:
+    """Empty the benchmark's Redis database (nothing left from an earlier run); refuse clearly when Redis is down."""
+    import redis  # the cache backend's client, installed with the project
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as error:
+        raise SystemExit(f"Redis is not reachable at {url} ({error}); start it or pass --cache local") from None
+    return url
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -182,7 +195,8 @@ class Server:
             return "manage.py runserver (threaded, as make demo)"
         threads = f" --threads {self.args.threads}" if self.args.worker_class == "gthread" else ""
         tasks = ", tasks in the database queue" if self.args.tasks == "db" else ", tasks in-process"
-        return f"gunicorn -w {self.args.workers} --worker-class {self.args.worker_class}{threads}{tasks}"
+        cache = ", cache in Redis" if self.args.cache == "redis" else ", cache in each process's memory"
+        return f"gunicorn -w {self.args.workers} --worker-class {self.args.worker_class}{threads}{tasks}{cache}"
 
     def start(self, timeout: float = 90.0) -> None:
         VAR.mkdir(parents=True, exist_ok=True)
@@ -193,6 +207,10 @@ class Server:
             env["DATABASE_CONN_MAX_AGE"] = "60"
             if self.args.tasks == "db":  # production: tasks go to the database queue, a worker sends the tickets
                 env["TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
+            if self.args.cache == "redis":  # production: the shared cache (scopes, the ticket sweep's debounce key)
+                env["REDIS_URL"] = fresh_redis(self.args.redis_url)
+            else:
+                env.pop("REDIS_URL", None)
             args = [GUNICORN, "qiaoliang.wsgi", "-w", str(self.args.workers), "-b", f"{HOST}:{self.port}",
                     "--worker-class", self.args.worker_class, "--backlog", "2048", "--timeout", "120",
                     "--error-logfile", str(self.log_path)]  # fmt: skip
@@ -605,8 +623,14 @@ def main() -> int:
         "--tasks", default="db", choices=["db", "immediate"],
         help="gunicorn's task backend: the database queue (production, default) or in-process",
     )  # fmt: skip
+    parser.add_argument(
+        "--cache", default="redis", choices=["redis", "local"],
+        help="gunicorn's cache: Redis as in production (default; BENCH_REDIS_URL, database 13, emptied first) or "
+        "each process's memory",
+    )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="2,000 for 1,000 seats (PostgreSQL), 600 for 150 (SQLite)")
     args = parser.parse_args()
+    args.redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     if args.quick:
         args.registrations, args.seats, args.sqlite_registrations, args.sqlite_seats = 2000, 1000, 600, 150
     vias = [via.strip() for via in args.via.split(",") if via.strip() in VIA_LABELS]
