@@ -97,7 +97,8 @@ def events_managed(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
 def runs(user: Any, event: Event) -> bool:
     """`events_managed` for one loaded event (its organization_id and zone_id), without a query.
 
-    For the registration hot path; a test holds it equal to the rule for every demo role. Running an event
+    For the registration hot path; a test holds it equal to the rule's query for every persona of the permission
+    fixture, a superuser and another federation's staff. Running an event
     implies seeing it (`events_visible` includes `_managed`).
     """
     scope = get_scope(user)

@@ -158,14 +158,13 @@ def visible_event(user: Any, pk: int, fields: tuple[str, ...] = ()) -> Event | N
 
 
 @functools.cache
-def _public_event_reader(fields: tuple[str, ...], vendor: str) -> tuple[ColumnReader, str]:
-    """The reader and statement of `_public_event_columns` (built once per process)."""
+def _event_reader(fields: tuple[str, ...], vendor: str, public: bool) -> tuple[ColumnReader, str]:
+    """The reader and statement of `event_columns` / `_public_event_columns` (built once per process)."""
     reader = ColumnReader(Event, fields)
     quote = connection.ops.quote_name
-    sql = (
-        f"SELECT {reader.columns} FROM {quote(Event._meta.db_table)} WHERE {quote(str(Event._meta.pk.column))} = %s "
-        f"AND {quote('audience')} = %s AND NOT {quote('status')} = %s"
-    )
+    sql = f"SELECT {reader.columns} FROM {quote(Event._meta.db_table)} WHERE {quote(str(Event._meta.pk.column))} = %s"
+    if public:
+        sql += f" AND {quote('audience')} = %s AND NOT {quote('status')} = %s"
     return reader, sql
 
 
@@ -176,22 +175,14 @@ def _public_event_columns(pk: int, fields: tuple[str, ...]) -> Event | None:
     (a test holds them equal), without compiling that query on every request: a registration burst reads the
     event once per registration, and the ORM's compiler cost more than the rest of the registration's Python.
     """
-    reader, sql = _public_event_reader(fields, connection.vendor)
+    reader, sql = _event_reader(fields, connection.vendor, public=True)
     row = fetch_one_prepared(sql, [pk, str(Audience.PUBLIC), str(Event.Status.DRAFT)])
     return None if row is None else reader.instance(row)
 
 
-@functools.cache
-def _event_reader(fields: tuple[str, ...], vendor: str) -> tuple[ColumnReader, str]:
-    reader = ColumnReader(Event, fields)
-    quote = connection.ops.quote_name
-    sql = f"SELECT {reader.columns} FROM {quote(Event._meta.db_table)} WHERE {quote(str(Event._meta.pk.column))} = %s"
-    return reader, sql
-
-
 def event_columns(pk: int, fields: tuple[str, ...]) -> Event | None:
     """Any event with only `fields` loaded, read in plain SQL (no permission: the caller decides)."""
-    reader, sql = _event_reader(fields, connection.vendor)
+    reader, sql = _event_reader(fields, connection.vendor, public=False)
     row = fetch_one_prepared(sql, [pk])
     return None if row is None else reader.instance(row)
 
