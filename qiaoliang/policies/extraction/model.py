@@ -82,7 +82,6 @@ class ExtractorConfig:
     quantity_bias: float = 0.5  # the span bias of quantity tags (B-N, I-N); negative: span_bias
     prefix_verbs: bool = False  # write the verbs before a span when most training fields did (False: never)
     clean_fields: bool = True  # drop fields that cannot be one (bare modifiers, unbalanced brackets …)
-    contextual: float = 0.0  # norm of the e5 vectors added to each character's features (0: not used)
 
     def replace(self, **changes: Any) -> ExtractorConfig:
         """Return a copy with some fields changed."""
@@ -208,7 +207,6 @@ class Extractor:
     score_scale: float
     lexicon: Lexicon | None = None
     training: dict[str, Any] = field(default_factory=dict)
-    dense_centre: np.ndarray | None = None  # (2, dimensions): mean and spread of the training vectors
 
     def include_prefix(self, prefix: str) -> bool:
         """Return whether fields written after these verbs include them, as most training fields did.
@@ -246,8 +244,6 @@ class Extractor:
         for low in range(0, len(texts), _DECODE_BATCH):
             chunk = texts[low : low + _DECODE_BATCH]
             encoded = [self._encode(text) for text in chunk]
-            if self.dense_centre is not None:
-                attach_dense(encoded, chunk, self.dense_centre, self.config.contextual)
             starts = [sentence.starts for sentence in encoded]
             emissions = [scores + bias for scores in self.tagger.emissions(encoded)]
             paths = tagging.viterbi(
@@ -385,35 +381,6 @@ def _path_spans(path: Sequence[int], tags: Sequence[str]) -> list[tuple[int, int
     return spans
 
 
-def contextual_vectors(texts: Sequence[str]) -> list[np.ndarray]:
-    """Return the e5 vector of each character of each text (`contextual`)."""
-    from qiaoliang.policies.extraction import contextual
-
-    return contextual.shared().vectors(texts)
-
-
-def dense_centre(vectors: Sequence[np.ndarray]) -> np.ndarray:
-    """Return the per-dimension mean and spread of training vectors, to standardise them."""
-    stacked = np.concatenate([vector for vector in vectors if len(vector)])
-    spread = stacked.std(axis=0)
-    return np.stack([stacked.mean(axis=0), np.where(spread > 1e-6, spread, 1.0)]).astype(np.float32)
-
-
-def attach_dense(
-    encoded: Sequence[tagging.EncodedSentence],
-    texts: Sequence[str],
-    centre: np.ndarray,
-    norm: float,
-    vectors: Sequence[np.ndarray] | None = None,
-) -> None:
-    """Give each encoded sentence its standardised contextual vectors, scaled to about `norm`."""
-    vectors = contextual_vectors(texts) if vectors is None else vectors
-    factor = norm / np.sqrt(centre.shape[1])
-    for sentence, vector in zip(encoded, vectors, strict=True):
-        vector = vector[: sentence.length]
-        sentence.dense = ((vector - centre[0]) / centre[1] * factor).astype(np.float32)
-
-
 def _score_scale(model: tagging.Tagger, encoded: Sequence[tagging.EncodedSentence]) -> float:
     """Return the typical spread of emission scores (the median gap between a character's best two tags)."""
     sample = [sentence for sentence in encoded[:: max(1, len(encoded) // 400)] if sentence.length]
@@ -443,12 +410,7 @@ def train_sentences(
         if lexicon is not None:
             row = _with_lexicon(row, lexicon.marks(sentence.text, leave_out=sentence.uid))
         rows.append(row)
-    centre = None
-    vectors = None
-    if config.contextual > 0:
-        vectors = contextual_vectors([sentence.text for sentence in taught])
-        centre = dense_centre(vectors)
-    model, score_scale = _fit_tagger(taught, rows, config, centre, vectors)
+    model, score_scale = _fit_tagger(taught, rows, config)
     extractor = Extractor(
         config=config,
         tagger=model,
@@ -457,17 +419,12 @@ def train_sentences(
         score_scale=score_scale,
         lexicon=lexicon,
         training=dict(training or {}),
-        dense_centre=centre,
     )
     return extractor
 
 
 def _fit_tagger(
-    taught: Sequence[data.Sentence],
-    rows: Sequence[list[list[str]]],
-    config: ExtractorConfig,
-    centre: np.ndarray | None = None,
-    vectors: Sequence[np.ndarray] | None = None,
+    taught: Sequence[data.Sentence], rows: Sequence[list[list[str]]], config: ExtractorConfig
 ) -> tuple[tagging.Tagger, float]:
     """Return the tagger trained on sentences (with their feature rows) and its typical score spread."""
     index = tagging.FeatureIndex.fit(rows, config.min_count)
@@ -481,9 +438,6 @@ def _fit_tagger(
                 if (tag != 0 and TAGS[tag].startswith("B-")) or (k and (tag == 0) != (sequence[k - 1] == 0)):
                     starts[k] = True
         encoded.append(index.encode(row, starts))
-    texts = [sentence.text for sentence in taught]
-    if centre is not None:
-        attach_dense(encoded, texts, centre, config.contextual, vectors)
     models = [
         tagging.train(
             encoded,
@@ -502,10 +456,6 @@ def _fit_tagger(
         emission=np.mean([member.emission for member in models], axis=0),
         transition=np.mean([member.transition for member in models], axis=0),
         start=np.mean([member.start for member in models], axis=0),
-        dense=None if centre is None else np.mean([m.dense for m in models if m.dense is not None], axis=0),
     )
     model = tagging.prune(model)
-    plain = [model.encode(row) for row in rows]
-    if centre is not None:
-        attach_dense(plain, texts, centre, config.contextual, vectors)
-    return model, _score_scale(model, plain)
+    return model, _score_scale(model, [model.encode(row) for row in rows])

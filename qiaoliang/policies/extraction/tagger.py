@@ -31,7 +31,6 @@ class EncodedSentence:
     ids: np.ndarray
     offsets: np.ndarray
     starts: np.ndarray | None = None
-    dense: np.ndarray | None = None  # (length, dimensions) real-valued features (contextual vectors), or None
 
     @property
     def length(self) -> int:
@@ -113,7 +112,6 @@ class Tagger:
     emission: np.ndarray  # (features, tags)
     transition: np.ndarray  # (tags, tags)
     start: np.ndarray  # (tags,)
-    dense: np.ndarray | None = None  # (dimensions, tags) weights of the sentences' dense features, or None
 
     def encode(self, sentence: Sequence[Sequence[str]], starts: Sequence[bool] | None = None) -> EncodedSentence:
         """Return the feature ids of a sentence's feature strings (and its word starts)."""
@@ -121,7 +119,7 @@ class Tagger:
 
     def emissions(self, sentences: Sequence[EncodedSentence]) -> list[np.ndarray]:
         """Return the (length, tags) emission scores of each sentence."""
-        return _emissions(self.emission, sentences, self.dense)
+        return _emissions(self.emission, sentences)
 
     def decode(self, sentences: Sequence[EncodedSentence]) -> list[list[int]]:
         """Return the best tag sequence (tag numbers) of each sentence."""
@@ -150,19 +148,14 @@ class Tagger:
         ]
 
 
-def _emissions(
-    weights: np.ndarray, sentences: Sequence[EncodedSentence], dense: np.ndarray | None = None
-) -> list[np.ndarray]:
+def _emissions(weights: np.ndarray, sentences: Sequence[EncodedSentence]) -> list[np.ndarray]:
     result = []
     for sentence in sentences:
         if sentence.length == 0:
             result.append(np.zeros((0, weights.shape[1])))
             continue
         gathered = weights[sentence.ids]
-        scores = np.add.reduceat(gathered, sentence.offsets[:-1], axis=0)
-        if dense is not None and sentence.dense is not None:
-            scores = scores + sentence.dense @ dense
-        result.append(scores)
+        result.append(np.add.reduceat(gathered, sentence.offsets[:-1], axis=0))
     return result
 
 
@@ -278,9 +271,6 @@ def train(
     transition_totals = np.zeros((size, size))
     start = np.zeros(size)
     start_totals = np.zeros(size)
-    dimensions = next((sentence.dense.shape[1] for sentence in encoded if sentence.dense is not None), 0)
-    dense = np.zeros((dimensions, size)) if dimensions else None
-    dense_totals = np.zeros((dimensions, size)) if dimensions else None
     mask_t, mask_s = allowed_transitions(tags)
     inside = inside_word_transitions(tags)
     gold_arrays = [np.asarray(sequence, dtype=np.int64) for sequence in gold]
@@ -295,7 +285,7 @@ def train(
             batches += [bucket[low : low + batch_size] for low in range(0, len(bucket), batch_size)]
         for batch_number in rng.permutation(len(batches)):
             members = batches[int(batch_number)]
-            emissions = _emissions(weights, [encoded[i] for i in members], dense)
+            emissions = _emissions(weights, [encoded[i] for i in members])
             paths = viterbi(
                 emissions, transition + mask_t, start + mask_s, [encoded[i].starts for i in members], inside
             )
@@ -304,7 +294,6 @@ def train(
             signs: list[np.ndarray] = []
             delta_t = np.zeros((size, size))
             delta_s = np.zeros(size)
-            delta_d = np.zeros((dimensions, size)) if dimensions else None
             for i, path in zip(members, paths, strict=True):
                 predicted = np.asarray(path, dtype=np.int64)
                 truth = gold_arrays[i]
@@ -317,10 +306,6 @@ def train(
                     rows += [ids, ids]
                     columns += [np.full(len(ids), truth[k]), np.full(len(ids), predicted[k])]
                     signs += [np.ones(len(ids)), -np.ones(len(ids))]
-                if delta_d is not None and sentence.dense is not None:
-                    vectors = sentence.dense[wrong]
-                    np.add.at(delta_d.T, truth[wrong], vectors)
-                    np.add.at(delta_d.T, predicted[wrong], -vectors)
                 delta_s[truth[0]] += 1
                 delta_s[predicted[0]] -= 1
                 np.add.at(delta_t, (truth[:-1], truth[1:]), 1)
@@ -335,9 +320,6 @@ def train(
                 transition_totals += step * delta_t
                 start += delta_s
                 start_totals += step * delta_s
-                if dense is not None and delta_d is not None:
-                    dense += delta_d
-                    dense_totals += step * delta_d
             step += 1
     return Tagger(
         tags=list(tags),
@@ -345,7 +327,6 @@ def train(
         emission=weights - totals / step,
         transition=transition - transition_totals / step,
         start=start - start_totals / step,
-        dense=None if dense is None or dense_totals is None else dense - dense_totals / step,
     )
 
 
@@ -362,5 +343,4 @@ def prune(model: Tagger) -> Tagger:
         emission=model.emission[keep].astype(np.float32),
         transition=model.transition.astype(np.float64),
         start=model.start.astype(np.float64),
-        dense=None if model.dense is None else model.dense.astype(np.float32),
     )
