@@ -7,7 +7,11 @@ Most spans are one field. A span that enumerates with a shared head or prefix is
   (a level or grade left of the first modifier is shared as well);
 - short items with a shared head: 发明、实用新型、外观设计专利授权 → 发明专利授权, …;
 - full items after a shared verb: 列入国家火炬计划、国家星火计划 → 列入国家火炬计划, 列入国家星火计划;
-- a numeric range: 1000-5000万元 → 1000万元, 5000万元.
+- a numeric range: 1000-5000万元 → 1000万元, 5000万元;
+- a list of grades at the end, after words that may enumerate themselves: 国家级、省级创业大赛一、二、三等奖 →
+  six fields; medals: 技能大赛金、银、铜奖 → 技能大赛金奖, …; complete awards, then full items:
+  国家科学技术一等奖、二等奖和省科学技术一等奖 → three fields; letter grades with their own 级 (AAA级、AAAA级称号
+  → AAA级, AAAA级); quoted names before 品牌称号, 荣誉称号, 认定 ….
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ PREFIX_WORDS = frozenset(
     }
 )  # fmt: skip
 _LEVEL = r"(?:国际|国家|全国|中国|省部|省|市|县|区|镇|乡|村|浙江省|浙江|[\u4e00-\u9fff]{2,4}?[市县区])级?"
-_GRADE = r"(?:[一二三四五六七八九十]+|\d+|[A-Z]{1,5}|[ⅠⅡⅢⅣⅤ]+)(?:级|等奖|等|星级|星|类)?|[金银铜](?:奖|牌|鼎级|叶级)?"
+_GRADE = (
+    r"(?:[一二三四五六七八九十]+|\d+|[A-Z]{1,5}|[ⅠⅡⅢⅣⅤ]+)(?:级|等奖|等|星级|星|类)?"
+    r"|[金银铜](?:奖|牌|鼎级|叶级)?|(?:特等|优秀|提名|鼓励)奖"
+)
 MODIFIER_RE = re.compile(rf"(?:{_LEVEL})?(?:{_GRADE})?")
 _BARE_RE = re.compile(r"(?:[一二三四五六七八九十]+|\d+|[A-Z]{1,5}|[ⅠⅡⅢⅣⅤ]+)")
 _RANGE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*[-—–~～至到]\s*(\d+(?:\.\d+)?)(\D{1,4})$")
@@ -104,6 +111,13 @@ def _modifier_suffix(chunk: str) -> str:
         if is_modifier(chunk[-length:]):
             while length < len(chunk) and _BARE_RE.fullmatch(chunk[-length - 1 :]):  # all of AAA, not its last A
                 length += 1
+            while (  # all of AAA级, not A级
+                length < len(chunk)
+                and "A" <= chunk[-length - 1] <= "Z"
+                and "A" <= chunk[-length] <= "Z"
+                and is_modifier(chunk[-length - 1 :])
+            ):
+                length += 1
             return chunk[-length:]
     return ""
 
@@ -129,6 +143,7 @@ def _token_cut(text: str, near: int) -> int:
 
 
 _BARE_LEVELS = frozenset({"国家", "省", "市", "县", "区"})
+_TITLE_WORDS = frozenset({"称号", "荣誉称号"})
 
 
 def _with_level_suffix(modifiers: list[str]) -> list[str]:
@@ -146,34 +161,68 @@ def _distribute(prefix: str, items: list[str]) -> list[str] | None:
     """
     fields: list[str] = []
     pending: list[str] = []
-    distributed = False
+    distributed = standalone = False
     for position, item in enumerate(items):
         is_last = position == len(items) - 1
         if is_modifier(item) and not is_last:
             pending.append(item)
             continue
         if pending and is_last and is_modifier(item) and not _BARE_RE.fullmatch(pending[-1]):
-            # all modifiers (省科技进步一等奖、二等奖、三等奖): each takes the words before the first one
-            fields.extend(prefix + modifier for modifier in _with_level_suffix([*pending, item]))
+            # all modifiers (省科技进步一等奖、二等奖、三等奖): each takes the words before the first one;
+            # bare medals take the last one's noun (大赛金、银、铜奖 → 大赛金奖, 大赛银奖, 大赛铜奖)
+            modifiers = _with_level_suffix([*pending, item])
+            medal = _MEDAL_RE.fullmatch(item)
+            if medal and all(modifier in "金银铜" for modifier in pending):
+                modifiers = [modifier + medal.group(2) for modifier in pending] + [item]
+            fields.extend(prefix + modifier for modifier in modifiers)
             pending = []
             distributed = True
+            continue
+        if pending and prefix and pending[0].endswith("奖"):
+            # complete awards, then full items (国家科学技术一等奖、二等奖和省科学技术一等奖): those stand alone
+            fields.extend(prefix + modifier for modifier in pending)
+            fields.append(item)
+            pending = []
+            distributed = standalone = True
             continue
         if pending:
             leading = _modifier_prefix(item, pending[-1])
             if not leading:
                 return None
             head = item[len(leading) :]
+            if head in _TITLE_WORDS:  # AAA级、AAAA级称号 → AAA级, AAAA级
+                head = ""
             modifiers = _with_level_suffix([*pending, leading])
             fields.extend(prefix + modifier + head for modifier in modifiers)
             pending = []
             distributed = True
         else:
-            fields.append(prefix + item)
+            fields.append(item if standalone else prefix + item)
     return fields if distributed else None
 
 
 _QUOTED_RE = re.compile(r"“([^“”]+)”")
-_QUOTED_REST_RE = re.compile(r"^[、，,和及或与等的\s]*(?:荣誉称号|称号|荣誉|品牌)?[、，,和及或与等的\s]*$")
+_QUOTED_REST_RE = re.compile(
+    r"^[、，,和及或与等的\s]*(?:品牌|荣誉|企业)?(?:称号|荣誉|品牌|认定|认证)?[、，,和及或与等的\s]*$"
+)
+_MEDAL_RE = re.compile(r"([金银铜])(奖|牌)")
+_GRADE_LIST_RE = re.compile(
+    r"(?P<grades>[一二三四五六七八九十](?:[、和及或与][一二三四五六七八九十])+)(?P<suffix>等奖|等|星级|级|类)$"
+)
+
+
+def _grade_list(span: str) -> list[str] | None:
+    """Return the fields of a span that ends with a list of grades (省级创业大赛一、二、三等奖), else None.
+
+    The words before the grades may enumerate themselves (国家级、省级创业大赛一、二、三等奖 → six fields).
+    """
+    match = _GRADE_LIST_RE.search(span)
+    if match is None:
+        return None
+    grades = re.split(r"[、和及或与]", match.group("grades"))
+    body = span[: match.start()]
+    bodies = expand(body) if body else [""]
+    return [head + grade + match.group("suffix") for head in bodies for grade in grades]
 
 
 def _quoted_items(span: str) -> list[str] | None:
@@ -196,6 +245,9 @@ def expand(span: str) -> list[str]:
     quoted = _quoted_items(span)
     if quoted:
         return list(dict.fromkeys(quoted))
+    graded = _grade_list(span)
+    if graded:
+        return list(dict.fromkeys(graded))
     ranged = _RANGE_RE.match(span)
     if ranged:
         low, high, unit = ranged.groups()

@@ -285,6 +285,8 @@ class Extractor:
                     start -= len(prefix)
             start, end = balance_brackets(text, start, end)
             value = text[start:end].strip(_TRAILING_NOISE)
+            if value.endswith("的"):  # 国家级、省级的 (no annotated field ends with 的 before a noun)
+                value = value[:-1]
             if not value:
                 continue
             members = expansion.expand(value) if self.config.expand else [value]

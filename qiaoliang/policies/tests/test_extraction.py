@@ -177,6 +177,16 @@ def test_train_and_extract(toy: extraction.Extractor) -> None:
         found[0].field = "x"  # type: ignore[misc]  # frozen
 
 
+def test_fields_of_a_span_lose_a_trailing_de(toy: extraction.Extractor) -> None:
+    text = "对新认定为国家级、省级企业技术中心的，分别给予奖励。"
+    start = text.index("国家级")
+    end = text.index("，")
+    fields = [value for value, *_rest in toy.fields(text, [(start, end, "T", 0.9)])]
+    assert fields == ["国家级企业技术中心", "省级企业技术中心"]
+    bare = "对县内工业设计中心被认定为国家级、省级的，分别给予奖励；"
+    assert toy.fields(bare, [(bare.index("国家级"), bare.index("，"), "T", 0.9)]) == []
+
+
 def test_training_takes_corrections(toy: extraction.Extractor) -> None:
     sentences, entries = toy_data()
     assert toy.training["entries"] == len(entries)
@@ -257,6 +267,26 @@ def test_shipped_artifact_is_current(extractor: extraction.Extractor) -> None:
         ("省科技进步一等奖、二等奖、三等奖", ["省科技进步一等奖", "省科技进步二等奖", "省科技进步三等奖"]),
         ("国家AAA、AAAA、AAAAA级旅游景区", ["国家AAA级旅游景区", "国家AAAA级旅游景区", "国家AAAAA级旅游景区"]),
         ("ISO27001/BS7799认证", ["ISO27001/BS7799认证"]),
+        ("“中华老字号”“浙江老字号”品牌称号", ["中华老字号", "浙江老字号"]),
+        (
+            "国家级、省级创业大赛一、二、三等奖",
+            [
+                "国家级创业大赛一等奖",
+                "国家级创业大赛二等奖",
+                "国家级创业大赛三等奖",
+                "省级创业大赛一等奖",
+                "省级创业大赛二等奖",
+                "省级创业大赛三等奖",
+            ],
+        ),
+        ("AAA级、AAAA级、AAAAA级称号", ["AAA级", "AAAA级", "AAAAA级"]),
+        (
+            "国家科学技术一等奖、二等奖和省科学技术一等奖",
+            ["国家科学技术一等奖", "国家科学技术二等奖", "省科学技术一等奖"],
+        ),
+        ("中国专利金奖、中国外观设计金奖、省专利金奖", ["中国专利金奖", "中国外观设计金奖", "省专利金奖"]),
+        ("中国专利金奖、优秀奖", ["中国专利金奖", "中国专利优秀奖"]),
+        ("技能大赛金、银、铜奖", ["技能大赛金奖", "技能大赛银奖", "技能大赛铜奖"]),
         ("国家高新技术企业", ["国家高新技术企业"]),
     ],
 )
