@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +82,7 @@ class ExtractorConfig:
     quantity_bias: float = 0.5  # the span bias of quantity tags (B-N, I-N); negative: span_bias
     prefix_verbs: bool = False  # write the verbs before a span when most training fields did (False: never)
     clean_fields: bool = True  # drop fields that cannot be one (bare modifiers, unbalanced brackets …)
+    extend_heads: int = 3  # a span cut before head nouns of training fields (孵化器, 研究院) takes up to this many
 
     def replace(self, **changes: Any) -> ExtractorConfig:
         """Return a copy with some fields changed."""
@@ -123,6 +124,31 @@ def gold_tags(sentence: data.Sentence, *, core: bool) -> list[int]:
         for k in range(start + 1, end):
             tags[k] = TAGS.index("I-" + kind)
     return tags
+
+
+_NOT_HEADS = frozenset(
+    {"以上", "以下", "万元", "亿元", "美元", "增幅", "扶持", "注册", "创建", "要求", "规定", "挂牌", "上市"}
+)
+
+
+def head_words(sentences: Iterable[data.Sentence], min_count: int = 2) -> frozenset[str]:
+    """Return the last rjieba words of the training fields (孵化器, 研究院, 企业) seen min_count times or more.
+
+    Quantities, levels and grades are not heads.
+    """
+    counts: Counter[str] = Counter()
+    for sentence in sentences:
+        for entry in {entry.field for entry in sentence.entries}:
+            words = [word for word, _pos in features.tagged_words(entry)]
+            if len(words) < 2:
+                continue
+            last = words[-1]
+            if len(last) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in last) or expansion.is_modifier(last):
+                continue
+            if last in _NOT_HEADS or last.endswith(("元", "股")):
+                continue
+            counts[last] += 1
+    return frozenset(word for word, count in counts.items() if count >= min_count)
 
 
 def prefix_key(prefix: str) -> str:
@@ -207,6 +233,7 @@ class Extractor:
     score_scale: float
     lexicon: Lexicon | None = None
     training: dict[str, Any] = field(default_factory=dict)
+    heads: frozenset[str] = frozenset()  # the last words of training fields seen twice or more
 
     def include_prefix(self, prefix: str) -> bool:
         """Return whether fields written after these verbs include them, as most training fields did.
@@ -279,10 +306,12 @@ class Extractor:
                 if quantity is None:
                     continue
                 start, end = quantity.start(), quantity.end()
-            elif self.config.core_spans and self.config.prefix_verbs:
-                prefix = data.prefix_before(text, start)
-                if prefix and self.include_prefix(prefix):
-                    start -= len(prefix)
+            else:
+                end = self.extend_to_head(text, start, end)
+                if self.config.core_spans and self.config.prefix_verbs:
+                    prefix = data.prefix_before(text, start)
+                    if prefix and self.include_prefix(prefix):
+                        start -= len(prefix)
             start, end = balance_brackets(text, start, end)
             value = text[start:end].strip(_TRAILING_NOISE)
             if value.endswith("的"):  # 国家级、省级的 (no annotated field ends with 的 before a noun)
@@ -294,6 +323,30 @@ class Extractor:
                 members = [cleaned for cleaned in (clean_field(member) for member in members) if cleaned]
             result.extend((member, start, end, confidence) for member in members)
         return result
+
+    def extend_to_head(self, text: str, start: int, end: int) -> int:
+        """Return the end of a span, moved over the head nouns that follow it when it does not end with one.
+
+        The tagger sometimes stops before the head of an unseen name (国家级科技|孵化器, 省级重点|企业|研究院); the
+        heads are the last words of the training fields.
+        """
+        if not self.config.extend_heads or not self.heads:
+            return end
+        words = [word for word, _pos in features.tagged_words(text)]
+        position, bounds = 0, {}
+        for word in words:
+            bounds[position] = word
+            position += len(word)
+        last = next((w for p, w in bounds.items() if p < end <= p + len(w)), "")
+        if last in self.heads or end not in bounds:
+            return end
+        moved = end
+        for _step in range(self.config.extend_heads):
+            following = bounds.get(moved)
+            if following is None or following not in self.heads:
+                break
+            moved += len(following)
+        return moved
 
     def extract_many(self, texts: Sequence[str]) -> list[list[ProposedCondition]]:
         """Return the proposed conditions of each text, in order."""
@@ -421,6 +474,7 @@ def train_sentences(
         score_scale=score_scale,
         lexicon=lexicon,
         training=dict(training or {}),
+        heads=head_words(taught),
     )
     return extractor
 

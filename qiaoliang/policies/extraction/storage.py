@@ -1,9 +1,10 @@
 """Extractor files: one ``.npz`` (a zip of plain numpy arrays, read with ``allow_pickle=False``).
 
 The file holds the format name and version, the configuration, the tagger's feature names and weights, the
-three attribute classifiers, the prefix counts, the training metadata (with the SHA-256 of the training
-files) and a SHA-256 checksum over all of it. A file that is not such a model, or whose checksum does not
-match, is refused with `ModelFileError`.
+three attribute classifiers, the prefix counts, the head words of the training fields, the training metadata
+(with the SHA-256 of the training files) and a SHA-256 checksum over all of it. A file that is not such a
+model, or whose checksum does not match, is refused with `ModelFileError`. Files written before the head
+words were stored load with none (spans are then not extended).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def to_arrays(extractor: Extractor) -> dict[str, np.ndarray]:
         },
         "quantity_vars": attributes.quantity_vars,
         "prefixes": extractor.prefixes,
+        "heads": sorted(extractor.heads),
         "score_scale": extractor.score_scale,
         "lexicon": (
             {name: sorted(uids) for name, uids in sorted(extractor.lexicon.by_field.items())}
@@ -154,4 +156,5 @@ def _from_meta(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) 
         score_scale=float(meta["score_scale"]),
         lexicon=lexicon,
         training=dict(meta.get("training") or {}),
+        heads=frozenset(str(word) for word in meta.get("heads") or ()),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -187,6 +188,22 @@ def test_fields_of_a_span_lose_a_trailing_de(toy: extraction.Extractor) -> None:
     assert toy.fields(bare, [(bare.index("国家级"), bare.index("，"), "T", 0.9)]) == []
 
 
+def test_head_words_and_spans_cut_before_a_head(toy: extraction.Extractor) -> None:
+    # 企业 ends two toy honours (国家高新技术企业, 省级专利示范企业); the others end one each; amounts have no head
+    assert toy.heads == frozenset({"企业"})
+    extended = dataclasses.replace(toy, heads=frozenset({"孵化器", "企业", "研究院"}))
+    extended = dataclasses.replace(extended, config=extended.config.replace(extend_heads=3))
+    text = "对新认定的国家级科技孵化器、省级重点企业研究院，给予奖励。"
+    cut = (text.index("国家级"), text.index("孵化器"), "T", 0.9)
+    assert [value for value, *_ in extended.fields(text, [cut])] == ["国家级科技孵化器"]
+    cut = (text.index("省级"), text.index("企业研究院"), "T", 0.9)
+    assert [value for value, *_ in extended.fields(text, [cut])] == ["省级重点企业研究院"]
+    whole = (text.index("省级"), text.index("，"), "T", 0.9)  # ends with a head: unchanged
+    assert [value for value, *_ in extended.fields(text, [whole])] == ["省级重点企业研究院"]
+    off = dataclasses.replace(extended, config=extended.config.replace(extend_heads=0))
+    assert [value for value, *_ in off.fields(text, [cut])] == ["省级重点"]
+
+
 def test_training_takes_corrections(toy: extraction.Extractor) -> None:
     sentences, entries = toy_data()
     assert toy.training["entries"] == len(entries)
@@ -203,6 +220,7 @@ def test_model_file_round_trip_and_tampering(toy: extraction.Extractor, tmp_path
     loaded = extraction.load(path)
     texts = ["对获得省级科技型中小企业的企业，给予奖励8万元。", "对年销售收入3000万元以上的企业，给予奖励。", FILLER[0]]
     assert loaded.extract_many(texts) == toy.extract_many(texts)
+    assert loaded.heads == toy.heads and loaded.heads
     assert len(extraction.checksum_of(path)) == 64
     damaged = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as archive:  # a byte in the middle of the weights' compressed data
