@@ -40,6 +40,7 @@ _GRADE = (
     r"|[金银铜](?:奖|牌|鼎级|叶级)?|(?:特等|优秀|提名|鼓励)奖"
 )
 MODIFIER_RE = re.compile(rf"(?:{_LEVEL})?(?:{_GRADE})?")
+_GRADE_RE = re.compile(_GRADE)
 _BARE_RE = re.compile(r"(?:[一二三四五六七八九十]+|\d+|[A-Z]{1,5}|[ⅠⅡⅢⅣⅤ]+)")
 _RANGE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*[-—–~～至到]\s*(\d+(?:\.\d+)?)(\D{1,4})$")
 _MAX_MODIFIER = 8
@@ -190,8 +191,8 @@ def _distribute(prefix: str, items: list[str]) -> list[str] | None:
             if not leading:
                 return None
             head = item[len(leading) :]
-            if head in _TITLE_WORDS:  # AAA级、AAAA级称号 → AAA级, AAAA级
-                head = ""
+            if head in _TITLE_WORDS and all(_GRADE_RE.fullmatch(m) for m in [*pending, leading]):
+                head = ""  # AAA级、AAAA级称号 → AAA级, AAAA级 (but 国家级、省级荣誉称号 keeps its head)
             modifiers = _with_level_suffix([*pending, leading])
             fields.extend(prefix + modifier + head for modifier in modifiers)
             pending = []

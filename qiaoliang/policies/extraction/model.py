@@ -379,10 +379,15 @@ class Extractor:
 def clean_field(value: str) -> str:
     """Return a field as annotators write one, or '' when it cannot be one.
 
-    A leading 为 (left of 认定为) and a trailing 等 go; a bare level (国家级, 省级以上), a bare number, a single
-    character and a field with an unbalanced bracket are not fields.
+    A leading 为 (left of 认定为), a leading 等 or 其他 (left of …等国际认证, 其它国家级优秀作品) and a trailing 等
+    go; a bare level (国家级, 省级以上), a bare number, a single character and a field with an unbalanced bracket
+    are not fields.
     """
     if len(value) > 2 and value.startswith("为"):
+        value = value[1:]
+    if len(value) > 4 and value.startswith(("其它", "其他")):
+        value = value[2:]
+    if len(value) > 3 and value.startswith("等") and value[1] not in "级同次":  # 等级, 等同, 等次 are words
         value = value[1:]
     if len(value) > 2 and value.endswith("等"):
         value = value.removesuffix("等等").removesuffix("等")

@@ -298,6 +298,7 @@ def test_shipped_artifact_is_current(extractor: extraction.Extractor) -> None:
             ],
         ),
         ("AAA级、AAAA级、AAAAA级称号", ["AAA级", "AAAA级", "AAAAA级"]),
+        ("国家级、省级荣誉称号", ["国家级荣誉称号", "省级荣誉称号"]),
         (
             "国家科学技术一等奖、二等奖和省科学技术一等奖",
             ["国家科学技术一等奖", "国家科学技术二等奖", "省科学技术一等奖"],
@@ -324,6 +325,9 @@ def test_expansion(span: str, fields: list[str]) -> None:
         ("研究中心（技术创新中心", ""),
         ("国家级企业技术中心", "国家级企业技术中心"),
         ("一等奖", "一等奖"),
+        ("等国际认证", "国际认证"),
+        ("其它国家级以上优秀作品", "国家级以上优秀作品"),
+        ("等级评定企业", "等级评定企业"),
     ],
 )
 def test_clean_field(value: str, cleaned: str) -> None:
