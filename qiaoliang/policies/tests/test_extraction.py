@@ -204,6 +204,22 @@ def test_head_words_and_spans_cut_before_a_head(toy: extraction.Extractor) -> No
     assert [value for value, *_ in off.fields(text, [cut])] == ["省级重点"]
 
 
+@pytest.mark.parametrize(
+    ("text", "value", "support"),
+    [
+        ("对年销售收入5000万元以上的企业，给予奖励。", "5000万元", False),
+        ("对新认定的企业，给予奖励20万元。", "20万元", True),
+        ("单个项目最高不超过100万元。", "100万元", True),
+        ("分别给予10万元奖励。", "10万元", True),
+        ("营业收入不超过2000万元的小微企业，减半征收。", "2000万元", False),
+        ("为高层次人才创业企业提供最高500平方米的创业场所。", "500平方米", True),
+    ],
+)
+def test_support_amounts_are_not_conditions(text: str, value: str, support: bool) -> None:
+    start = text.index(value)
+    assert model.is_support_amount(text, start, start + len(value)) is support
+
+
 def test_training_takes_corrections(toy: extraction.Extractor) -> None:
     sentences, entries = toy_data()
     assert toy.training["entries"] == len(entries)
