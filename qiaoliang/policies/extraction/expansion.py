@@ -23,6 +23,7 @@ from typing import Any
 
 import rjieba
 
+from qiaoliang.core.text import region_names
 from qiaoliang.policies.extraction.data import PREFIX_RE
 
 SEPARATOR_TOKENS = frozenset({"、", "/", "／", "和", "及", "或", "与", "以及", "或者", "和/或"})
@@ -34,7 +35,7 @@ PREFIX_WORDS = frozenset(
         "当年度", "年度", "新引进", "引进",
     }
 )  # fmt: skip
-_LEVEL = r"(?:国际|国家|全国|中国|省部|省|市|县|区|镇|乡|村|浙江省|浙江|[\u4e00-\u9fff]{2,4}?[市县区])级?"
+_LEVEL = r"(?:国际|国家|全国|中国|省部|省|市|县|区|镇|乡|村|浙江省|浙江|(?:(?!级)[\u4e00-\u9fff]){2,4}?[市县区])级?"
 _GRADE = (
     r"(?:[一二三四五六七八九十]+|\d+|[A-Z]{1,5}|[ⅠⅡⅢⅣⅤ]+)(?:级|等奖|等|星级|星|类)?"
     r"|[金银铜](?:奖|牌|鼎级|叶级)?|(?:特等|优秀|提名|鼓励)奖"
@@ -112,6 +113,12 @@ def _modifier_suffix(chunk: str) -> str:
         if is_modifier(chunk[-length:]):
             while length < len(chunk) and _BARE_RE.fullmatch(chunk[-length - 1 :]):  # all of AAA, not its last A
                 length += 1
+            if chunk[-length:].rstrip("级") in _BARE_LEVELS:  # all of 嘉兴市, not its 市 (a known place only)
+                places = region_names()
+                length = next(
+                    (n for n in range(min(len(chunk), 6), length, -1) if chunk[-n:].removesuffix("级") in places),
+                    length,
+                )
             while (  # all of AAA级, not A级
                 length < len(chunk)
                 and "A" <= chunk[-length - 1] <= "Z"
