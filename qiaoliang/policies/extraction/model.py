@@ -82,6 +82,7 @@ class ExtractorConfig:
     quantity_bias: float = 0.5  # the span bias of quantity tags (B-N, I-N); negative: span_bias
     prefix_verbs: bool = False  # write the verbs before a span when most training fields did (False: never)
     clean_fields: bool = True  # drop fields that cannot be one (bare modifiers, unbalanced brackets …)
+    memory: bool = True  # a sentence confirmed before (same text) gets its confirmed conditions
     extend_heads: int = 3  # a span cut before head nouns of training fields (孵化器, 研究院) takes up to this many
 
     def replace(self, **changes: Any) -> ExtractorConfig:
@@ -129,6 +130,35 @@ def gold_tags(sentence: data.Sentence, *, core: bool) -> list[int]:
 _NOT_HEADS = frozenset(
     {"以上", "以下", "万元", "亿元", "美元", "增幅", "扶持", "注册", "创建", "要求", "规定", "挂牌", "上市"}
 )
+
+
+_MEMORY_MIN_LENGTH = 15
+_SPACE_RE = re.compile(r"\s+")
+
+
+def memory_key(text: str) -> str:
+    """Return the text a sentence is remembered under: without white space ('' for a heading-sized one)."""
+    key = _SPACE_RE.sub("", text)
+    return key if len(key) >= _MEMORY_MIN_LENGTH else ""
+
+
+def condition_memory(sentences: Iterable[data.Sentence]) -> dict[str, list[tuple[str, str, str, str]]]:
+    """Return the confirmed conditions of the training sentences that have any, by `memory_key`.
+
+    A policy re-issued by another office, or a sentence copied from one policy into another, is then proposed
+    what staff (or the annotators) confirmed for it, instead of the tagger's guess. Sentences without
+    conditions are not remembered: in the annotations an unannotated sentence is as often skipped as
+    checked. Identical sentences of several policies get the union of their conditions.
+    """
+    memory: dict[str, dict[tuple[str, str, str, str], None]] = {}
+    for sentence in sentences:
+        key = memory_key(sentence.text)
+        if not key or not sentence.entries:
+            continue
+        known = memory.setdefault(key, {})
+        for entry in sentence.entries:
+            known[(entry.entry_type, entry.var, entry.relation, entry.field)] = None
+    return {key: list(entries) for key, entries in memory.items()}
 
 
 def head_words(sentences: Iterable[data.Sentence], min_count: int = 2) -> frozenset[str]:
@@ -234,6 +264,7 @@ class Extractor:
     lexicon: Lexicon | None = None
     training: dict[str, Any] = field(default_factory=dict)
     heads: frozenset[str] = frozenset()  # the last words of training fields seen twice or more
+    memory: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)  # see `condition_memory`
 
     def include_prefix(self, prefix: str) -> bool:
         """Return whether fields written after these verbs include them, as most training fields did.
@@ -351,8 +382,15 @@ class Extractor:
     def extract_many(self, texts: Sequence[str]) -> list[list[ProposedCondition]]:
         """Return the proposed conditions of each text, in order."""
         texts = [str(text or "") for text in texts]
+        remembered = [self.remembered(text) for text in texts]
+        unknown = [text for text, known in zip(texts, remembered, strict=True) if known is None]
+        tagged = iter(self.spans(unknown))
         result = []
-        for text, spans in zip(texts, self.spans(texts), strict=True):
+        for text, known in zip(texts, remembered, strict=True):
+            if known is not None:
+                result.append(known)
+                continue
+            spans = next(tagged)
             conditions: dict[str, ProposedCondition] = {}
             for value, start, end, span_confidence in self.fields(text, spans):
                 if value in conditions:
@@ -370,6 +408,29 @@ class Extractor:
                 )
             result.append(list(conditions.values()))
         return result
+
+    def remembered(self, text: str) -> list[ProposedCondition] | None:
+        """Return the confirmed conditions of a sentence seen in training with the same text, else None."""
+        if not self.config.memory or not self.memory:
+            return None
+        entries = self.memory.get(memory_key(text))
+        if entries is None:
+            return None
+        conditions = []
+        for entry_type, var, relation, value in entries:
+            offset = text.find(value)
+            conditions.append(
+                ProposedCondition(
+                    entry_type=entry_type,
+                    var=var,
+                    relation=relation,
+                    field=value,
+                    start=offset if offset != -1 else None,
+                    end=offset + len(value) if offset != -1 else None,
+                    confidence=1.0,
+                )
+            )
+        return conditions
 
     def extract(self, sentence: str) -> list[ProposedCondition]:
         """Return the conditions a sentence states (an empty list when it states none)."""
@@ -497,6 +558,7 @@ def train_sentences(
         lexicon=lexicon,
         training=dict(training or {}),
         heads=head_words(taught),
+        memory=condition_memory(sentences),
     )
     return extractor
 

@@ -1,10 +1,11 @@
 """Extractor files: one ``.npz`` (a zip of plain numpy arrays, read with ``allow_pickle=False``).
 
 The file holds the format name and version, the configuration, the tagger's feature names and weights, the
-three attribute classifiers, the prefix counts, the head words of the training fields, the training metadata
-(with the SHA-256 of the training files) and a SHA-256 checksum over all of it. A file that is not such a
-model, or whose checksum does not match, is refused with `ModelFileError`. Files written before the head
-words were stored load with none (spans are then not extended).
+three attribute classifiers, the prefix counts, the head words of the training fields, the confirmed
+conditions of the training sentences that have any, the training metadata (with the SHA-256 of the training
+files) and a SHA-256 checksum over all of it. A file that is not such a model, or whose checksum does not
+match, is refused with `ModelFileError`. Files written before the head words and the confirmed conditions
+were stored load with none (spans are then not extended, and nothing is remembered).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def to_arrays(extractor: Extractor) -> dict[str, np.ndarray]:
         "quantity_vars": attributes.quantity_vars,
         "prefixes": extractor.prefixes,
         "heads": sorted(extractor.heads),
+        "memory": {key: [list(entry) for entry in entries] for key, entries in sorted(extractor.memory.items())},
         "score_scale": extractor.score_scale,
         "lexicon": (
             {name: sorted(uids) for name, uids in sorted(extractor.lexicon.by_field.items())}
@@ -157,4 +159,8 @@ def _from_meta(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) 
         lexicon=lexicon,
         training=dict(meta.get("training") or {}),
         heads=frozenset(str(word) for word in meta.get("heads") or ()),
+        memory={
+            str(key): [(str(a), str(b), str(c), str(d)) for a, b, c, d in entries]
+            for key, entries in (meta.get("memory") or {}).items()
+        },
     )

@@ -220,6 +220,24 @@ def test_support_amounts_are_not_conditions(text: str, value: str, support: bool
     assert model.is_support_amount(text, start, start + len(value)) is support
 
 
+def test_a_confirmed_sentence_is_remembered(toy: extraction.Extractor) -> None:
+    text = "对获得省级企业技术中心的企业，给予奖励10万元。"  # a toy training sentence
+    assert model.memory_key(text) in toy.memory
+    spaced = " " + text.replace("，", "， ")  # white space does not matter
+    remembered = toy.extract(spaced)
+    assert [(c.entry_type, c.var, c.relation, c.field, c.confidence) for c in remembered] == [
+        ("经营要求", "荣誉", "是", "省级企业技术中心", 1.0)
+    ]
+    assert spaced[remembered[0].start : remembered[0].end] == "省级企业技术中心"
+    assert model.memory_key(FILLER[0]) not in toy.memory  # sentences without conditions are not remembered
+    assert model.memory_key("加强组织领导。") == ""  # nor headings
+    unseen = "对获得省级企业技术中心的企业，给予奖励11万元。"
+    assert toy.remembered(unseen) is None
+    off = dataclasses.replace(toy, config=toy.config.replace(memory=False))
+    assert off.remembered(text) is None
+    assert [c.field for c in off.extract(text)] == ["省级企业技术中心"]  # the tagger's own answer
+
+
 def test_training_takes_corrections(toy: extraction.Extractor) -> None:
     sentences, entries = toy_data()
     assert toy.training["entries"] == len(entries)
@@ -237,6 +255,7 @@ def test_model_file_round_trip_and_tampering(toy: extraction.Extractor, tmp_path
     texts = ["对获得省级科技型中小企业的企业，给予奖励8万元。", "对年销售收入3000万元以上的企业，给予奖励。", FILLER[0]]
     assert loaded.extract_many(texts) == toy.extract_many(texts)
     assert loaded.heads == toy.heads and loaded.heads
+    assert loaded.memory == toy.memory and loaded.memory
     assert len(extraction.checksum_of(path)) == 64
     damaged = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as archive:  # a byte in the middle of the weights' compressed data
