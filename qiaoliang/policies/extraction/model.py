@@ -59,6 +59,21 @@ class ProposedCondition:
     end: int | None = None
     confidence: float = 0.0
 
+    @classmethod
+    def at(
+        cls, entry_type: str, var: str, relation: str, value: str, offset: int, confidence: float
+    ) -> ProposedCondition:
+        """Return a condition whose field is written at text[offset:] (offset -1: not written as is)."""
+        return cls(
+            entry_type=entry_type,
+            var=var,
+            relation=relation,
+            field=value,
+            start=offset if offset != -1 else None,
+            end=offset + len(value) if offset != -1 else None,
+            confidence=confidence,
+        )
+
     def as_dict(self) -> dict[str, str]:
         """Return the four annotated columns."""
         return {"entry_type": self.entry_type, "var": self.var, "relation": self.relation, "field": self.field}
@@ -397,15 +412,13 @@ class Extractor:
                 if value in conditions:
                     continue
                 entry_type, var, relation, type_confidence = self.attributes.predict(text, start, end, value)
-                offset = text.find(value, start, end)
-                conditions[value] = ProposedCondition(
-                    entry_type=entry_type,
-                    var=var,
-                    relation=relation,
-                    field=value,
-                    start=offset if offset != -1 else None,
-                    end=offset + len(value) if offset != -1 else None,
-                    confidence=round(span_confidence * type_confidence, 4),
+                conditions[value] = ProposedCondition.at(
+                    entry_type,
+                    var,
+                    relation,
+                    value,
+                    text.find(value, start, end),
+                    round(span_confidence * type_confidence, 4),
                 )
             result.append(list(conditions.values()))
         return result
@@ -417,21 +430,10 @@ class Extractor:
         entries = self.memory.get(memory_key(text))
         if entries is None:
             return None
-        conditions = []
-        for entry_type, var, relation, value in entries:
-            offset = text.find(value)
-            conditions.append(
-                ProposedCondition(
-                    entry_type=entry_type,
-                    var=var,
-                    relation=relation,
-                    field=value,
-                    start=offset if offset != -1 else None,
-                    end=offset + len(value) if offset != -1 else None,
-                    confidence=1.0,
-                )
-            )
-        return conditions
+        return [
+            ProposedCondition.at(entry_type, var, relation, value, text.find(value), 1.0)
+            for entry_type, var, relation, value in entries
+        ]
 
     def extract(self, sentence: str) -> list[ProposedCondition]:
         """Return the conditions a sentence states (an empty list when it states none)."""
