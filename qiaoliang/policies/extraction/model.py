@@ -143,9 +143,16 @@ def gold_tags(sentence: data.Sentence, *, core: bool) -> list[int]:
     return tags
 
 
-_NOT_HEADS = frozenset(
-    {"以上", "以下", "万元", "亿元", "美元", "增幅", "扶持", "注册", "创建", "要求", "规定", "挂牌", "上市"}
-)
+_NOT_HEADS = frozenset({"以上", "以下", "增幅", "扶持", "注册", "创建", "要求", "规定", "挂牌", "上市"})
+
+
+def word_bounds(text: str) -> dict[int, str]:
+    """Return the rjieba words of a text by the position they start at."""
+    bounds, position = {}, 0
+    for word, _pos in features.tagged_words(text):
+        bounds[position] = word
+        position += len(word)
+    return bounds
 
 
 _MEMORY_MIN_LENGTH = 15
@@ -347,6 +354,7 @@ class Extractor:
     def fields(self, text: str, spans: Sequence[tuple[int, int, str, float]]) -> list[tuple[str, int, int, float]]:
         """Return (field, span start, span end, confidence) for the tagged spans of a text."""
         result: list[tuple[str, int, int, float]] = []
+        words: dict[int, str] | None = None  # the text's rjieba words by start, read once when a span needs them
         for start, end, kind, confidence in spans:
             if kind == "N":  # a quantity is the number and its unit (not 在 before it nor 以上 after it)
                 quantity = _QUANTITY_RE.search(text, start, end)
@@ -354,7 +362,9 @@ class Extractor:
                     continue
                 start, end = quantity.start(), quantity.end()
             else:
-                end = self.extend_to_head(text, start, end)
+                if self.config.extend_heads and self.heads:
+                    words = word_bounds(text) if words is None else words
+                    end = self.extend_to_head(end, words)
                 if self.config.core_spans and self.config.prefix_verbs:
                     prefix = data.prefix_before(text, start)
                     if prefix and self.include_prefix(prefix):
@@ -371,25 +381,17 @@ class Extractor:
             result.extend((member, start, end, confidence) for member in members)
         return result
 
-    def extend_to_head(self, text: str, start: int, end: int) -> int:
+    def extend_to_head(self, end: int, words: Mapping[int, str]) -> int:
         """Return the end of a span, moved over the head nouns that follow it when it does not end with one.
 
         The tagger sometimes stops before the head of an unseen name (国家级科技|孵化器, 省级重点|企业|研究院); the
-        heads are the last words of the training fields.
+        heads are the last words of the training fields. ``words`` are the text's words by start (`word_bounds`).
         """
-        if not self.config.extend_heads or not self.heads:
-            return end
-        words = [word for word, _pos in features.tagged_words(text)]
-        position, bounds = 0, {}
-        for word in words:
-            bounds[position] = word
-            position += len(word)
-        last = next((w for p, w in bounds.items() if p < end <= p + len(w)), "")
-        if last in self.heads or end not in bounds:
-            return end
+        if end not in words or any(start + len(word) == end and word in self.heads for start, word in words.items()):
+            return end  # the span ends inside a word, at the text's end, or with a head already
         moved = end
         for _step in range(self.config.extend_heads):
-            following = bounds.get(moved)
+            following = words.get(moved)
             if following is None or following not in self.heads:
                 break
             moved += len(following)
