@@ -41,7 +41,7 @@ class AppealFilters:
     def from_mapping(cls, data: Any) -> AppealFilters:
         def number(name: str) -> int | None:
             value = str(data.get(name) or "").strip()
-            return int(value) if value.isdigit() and len(value) < 10 else None
+            return int(value) if value.isdecimal() and len(value) < 10 else None
 
         status = str(data.get("status") or "")
         return cls(

@@ -191,11 +191,11 @@ def similar(request: HttpRequest) -> HttpResponse:
 
 def _version(request: HttpRequest) -> int | None:
     value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return int(value) if value and value.isdecimal() and len(value) < 10 else None
 
 
 @login_required

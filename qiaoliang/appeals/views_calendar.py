@@ -36,7 +36,7 @@ class OfficialDayForm(BootstrapForm):
 
 
 def _year(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() and official_days.FIRST_YEAR <= int(value) <= 2100 else default
+    return int(value) if value and value.isdecimal() and official_days.FIRST_YEAR <= int(value) <= 2100 else default
 
 
 @login_required

@@ -146,7 +146,7 @@ def evaluation_answer(request: HttpRequest, pk: int) -> HttpResponse:
     url = reverse("appeals:evaluation", args=[round_.pk])
     redirect_on_error(request, url)
     department_id = request.POST.get("department", "")
-    department = Department.objects.filter(pk=int(department_id) if department_id.isdigit() else 0).first()
+    department = Department.objects.filter(pk=int(department_id) if department_id.isdecimal() else 0).first()
     if department is None:
         raise DomainError(_("Choose a department of the round."), code="department")
     enterprise = evaluations.answering_enterprise(user, round_)

@@ -38,7 +38,7 @@ class Pagination(PageNumberPagination):
 def parse_id(value: Any, name: str) -> int:
     """Return a positive 64-bit id from a query or body value, or raise a 400 with the parameter's name."""
     text = str(value).strip()
-    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    if not text.isdecimal() or not 0 < int(text) <= MAX_ID:
         raise ValidationError({name: [_("Give a whole number from 1 to %(max)d.") % {"max": MAX_ID}]})
     return int(text)
 

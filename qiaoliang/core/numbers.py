@@ -46,7 +46,8 @@ def check_fits(model: type[models.Model], field_name: str, value: Any, *, code: 
     if number < 0 and not allow_negative:
         raise DomainError(_("Quantities and prices cannot be negative."), code=code or field_name)
     limit = column_limit(model, field_name)
-    rounded = number.quantize(Decimal(1).scaleb(-int(field.decimal_places or 0)))
+    # Compared before rounding too: quantize() raises InvalidOperation past the context's 28 digits.
+    rounded = number if abs(number) >= limit else number.quantize(Decimal(1).scaleb(-int(field.decimal_places or 0)))
     if abs(rounded) >= limit:
         raise DomainError(
             _("%(field)s must be below %(limit)s.")

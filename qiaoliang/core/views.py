@@ -44,7 +44,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if request.method == "POST":
         which = request.POST.get("read", "")
-        ids = None if which == "all" else ([int(which)] if which.isdigit() and len(which) < 19 else [])
+        ids = None if which == "all" else ([int(which)] if which.isdecimal() and len(which) < 19 else [])
         notifications.mark_read(user=user, ids=ids)
         return redirect(safe_next(request, "core:notifications"))
     unread_only = request.GET.get("unread") == "1"

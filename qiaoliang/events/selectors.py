@@ -88,7 +88,7 @@ class EventFilters:
             kind=str(data.get("kind") or "").strip()[:16],
             mode=str(data.get("mode") or "").strip()[:8],
             when=when if when in {"upcoming", "past", "all"} else "upcoming",
-            organization=int(organization) if organization.isdigit() and len(organization) < 19 else None,
+            organization=int(organization) if organization.isdecimal() and len(organization) < 19 else None,
             mine=str(data.get("mine") or "") == "1",
         )
 
@@ -361,7 +361,7 @@ class TotalsFilters:
     def from_mapping(cls, data: Any) -> TotalsFilters:
         def number(name: str) -> int | None:
             text = str(data.get(name) or "").strip()
-            return int(text) if text.isdigit() and len(text) < 19 else None
+            return int(text) if text.isdecimal() and len(text) < 19 else None
 
         def day(name: str) -> datetime.date | None:
             try:

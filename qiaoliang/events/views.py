@@ -487,7 +487,7 @@ def agenda_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _int(value: Any) -> int:
     text = str(value or "")
-    if not text.isdigit() or len(text) > 18:
+    if not text.isdecimal() or len(text) > 18:
         raise Http404
     return int(text)
 

@@ -72,7 +72,7 @@ def checkin_list(request: HttpRequest, pk: int) -> HttpResponse:
     event = managed_event(request, pk, CHECKIN)
     redirect_on_error(request, reverse("events:checkin_list", args=[event.pk]))
     if request.method == "POST":
-        ids = [int(value) for value in request.POST.getlist("registration") if value.isdigit() and len(value) < 19]
+        ids = [int(value) for value in request.POST.getlist("registration") if value.isdecimal() and len(value) < 19]
         if not ids:
             messages.warning(request, _("Tick the people who came."))
         else:

@@ -38,7 +38,7 @@ def _matchmaking(request: HttpRequest, pk: int) -> Any:
 
 def _id(value: Any) -> int:
     text = str(value or "")
-    if not text.isdigit() or len(text) > 18:
+    if not text.isdecimal() or len(text) > 18:
         raise Http404
     return int(text)
 

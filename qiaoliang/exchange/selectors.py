@@ -59,7 +59,7 @@ class BoardFilters:
             category=str(data.get("category") or "").strip()[:12],
             industry=str(data.get("industry") or "").strip()[:5].upper(),
             region=str(data.get("region") or "").strip()[:6],
-            organization=int(organization) if organization.isdigit() else None,
+            organization=int(organization) if organization.isdecimal() else None,
             urgent=str(data.get("urgent") or "").lower() in {"1", "on", "true", "yes"},
         )
 
@@ -281,7 +281,7 @@ def ranked_matches(user: Any, listing: Listing, *, top: int = 10) -> list[dict[s
 def introducible_listing(user: Any, direction: str, value: Any) -> Listing | None:
     """Return a published listing of one direction the user may pick, from a submitted id (or None)."""
     text = str(value or "")
-    if not text.isdigit() or int(text) > 2**63 - 1:
+    if not text.isdecimal() or int(text) > 2**63 - 1:
         return None
     return (
         Listing.objects.for_user(user, VIEW).published().filter(pk=int(text), direction=direction)

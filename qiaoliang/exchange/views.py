@@ -271,7 +271,7 @@ def listing_matches(request: HttpRequest, pk: int) -> HttpResponse:
 def _contact(request: HttpRequest, listing: Listing) -> HttpResponse:
     user: Any = request.user
     other_id = request.POST.get("other", "")
-    if not other_id.isdigit() or int(other_id) > 2**63 - 1:
+    if not other_id.isdecimal() or int(other_id) > 2**63 - 1:
         raise Http404
     other = get_for_user(Listing.objects.published(), user, VIEW, pk=int(other_id))
     result = next((r for o, r in matching_service.rank(listing, top_n=50) if o.pk == other.pk), None)
@@ -527,7 +527,7 @@ def emergency_boards(request: HttpRequest) -> HttpResponse:
 
 def _int(value: Any) -> int:
     text = str(value or "")
-    if not text.isdigit() or int(text) > 2**63 - 1:
+    if not text.isdecimal() or int(text) > 2**63 - 1:
         raise Http404
     return int(text)
 

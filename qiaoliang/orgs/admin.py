@@ -258,7 +258,7 @@ class PersonAdmin(AuditedAdminMixin, admin.ModelAdmin):
         """Show a person's full contact details, and audit that they were seen."""
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200:
-            person = Person.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+            person = Person.objects.filter(pk=object_id).first() if str(object_id).isdecimal() else None
             if person is not None and (person.mobile or person.email):
                 audit.record("admin.orgs.person.personal_data_viewed", actor=request.user, target=person)
         return response

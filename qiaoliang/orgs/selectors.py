@@ -106,7 +106,7 @@ class DirectoryFilters:
             industry=str(data.get("industry") or "").strip()[:5].upper(),
             region=str(data.get("region") or "").strip()[:6],
             size=str(data.get("size") or "").strip()[:8],
-            organization=int(organization) if organization.isdigit() and int(organization) <= MAX_ID else None,
+            organization=int(organization) if organization.isdecimal() and int(organization) <= MAX_ID else None,
             level=str(data.get("level") or "").strip()[:16],
             status=str(data.get("status") or "").strip()[:12],
             membership=membership

@@ -251,7 +251,7 @@ def enterprise_invite(request: HttpRequest, pk: int) -> HttpResponse:
     redirect_on_error(request, reverse("orgs:enterprise", args=[enterprise.pk]))
     chosen = str(request.POST.get("organization", ""))
     organization = get_for_user(
-        Organization.objects.all(), user, CHANGE, pk=min(int(chosen), MAX_ID) if chosen.isdigit() else 0
+        Organization.objects.all(), user, CHANGE, pk=min(int(chosen), MAX_ID) if chosen.isdecimal() else 0
     )
     invitation = services.invite_to_join(
         actor=user, enterprise=enterprise, organization=organization, mobile=request.POST.get("mobile", "")[:20],

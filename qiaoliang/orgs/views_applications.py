@@ -46,7 +46,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Your account is already an enterprise's contact; to join another organisation, "
                                  "fill in this form for it."))  # fmt: skip
     initial = {"contact_mobile": user.mobile or "", "contact_name": user.display_name, "contact_email": user.email}
-    if str(request.GET.get("organization", "")).isdigit():
+    if str(request.GET.get("organization", "")).isdecimal():
         initial["organization"] = request.GET["organization"]
     token = str(request.GET.get("invite", ""))
     invitation = services.open_invitation(token) if token else None

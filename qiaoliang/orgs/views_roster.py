@@ -121,7 +121,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         raw_organization = str(request.POST.get("organization", ""))
-        if raw_organization.isdigit():
+        if raw_organization.isdecimal():
             # A guessed organisation id answers 404 (invisible) or 403 (visible, not importable).
             get_for_user(Organization.objects.all(), request.user, IMPORT, pk=int(raw_organization))
         form = RosterUploadForm(request.POST, request.FILES, user=request.user)
@@ -133,7 +133,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             return redirect("orgs:roster_import_preview", token=token)
     else:
         initial = {}
-        if str(request.GET.get("organization", "")).isdigit():
+        if str(request.GET.get("organization", "")).isdecimal():
             initial["organization"] = request.GET["organization"]
         form = RosterUploadForm(user=request.user, initial=initial)
     return render(request, "orgs/roster_import.html", {"form": form, "max_mb": settings.IMPORT_MAX_BYTES // 2**20})

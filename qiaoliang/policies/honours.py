@@ -340,7 +340,7 @@ def _region_hint(hint: str | None) -> _Region | None:
         return None
     text = _key(hint)
     by_name, by_code = _regions()
-    if text.isdigit():
+    if text.isdecimal():
         if len(text) == 6 and text.endswith("0000"):
             text = text[:2]
         elif len(text) == 6 and text.endswith("00"):

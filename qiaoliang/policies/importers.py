@@ -95,7 +95,7 @@ def _year(value: Any) -> int | None:
     text = cell_text(value).strip().removesuffix("年")
     if not text:
         return None
-    if not text.isdigit():
+    if not text.isdecimal():
         raise CellError(_("%(value)s is not a year; write it as 2025.") % {"value": cell_text(value)})
     year = int(text)
     last = timezone.localdate().year

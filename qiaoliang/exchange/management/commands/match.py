@@ -130,7 +130,7 @@ class Command(BaseCommand):
             raise CommandError(
                 _("Several listings have the external number %(number)s; give the listing's id.") % {"number": value}
             )
-        if value.isdigit():
+        if value.isdecimal():
             listing = queryset.filter(pk=int(value)).first()
             if listing is not None:
                 return listing
