@@ -84,15 +84,23 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def policy_regions() -> dict[str, str]:
-    """uid → the policy's own region code (from its 发布地区 entity or the issuer's name), when one resolves."""
+    """uid → the policy's own region code (from its 发布地区 entity, the issuer's name, its title or its first
+    sentence), when one resolves. 中共玉环市委　玉环市人民政府 is read as 玉环市."""
     regions: dict[str, str] = {}
-    for row in _rows("policy_entities.csv"):
-        uid = row["sid"].split("_")[0]
-        if row["entity_type"] in ("发布地区", "制定部门") and uid not in regions:
-            code = _region_code(row["entity"], ())
+    for kinds in (("发布地区", "制定部门"), ("政策名称",)):
+        for row in _rows("policy_entities.csv"):
+            uid = row["sid"].split("_")[0]
+            if row["entity_type"] in kinds and uid not in regions:
+                code = _issuer_region(row["entity"])
+                if code:
+                    regions[uid] = code
+    for row in _rows("policies.csv"):
+        if row["uid"] not in regions:
+            code = _issuer_region(row["policy_name"])
             if code:
-                regions[uid] = code
+                regions[row["uid"]] = code
     for row in _rows("policy_sentences_dev.csv"):
         uid = row["uid"]
         if uid not in regions and row["sid"] == f"{uid}_1":
@@ -100,6 +108,27 @@ def policy_regions() -> dict[str, str]:
             if code:
                 regions[uid] = code
     return regions
+
+
+PROVINCE = "330000"  # every policy of the data set is a Zhejiang one (SOURCE.md)
+
+
+def policy_jurisdiction(uid: str) -> str:
+    """The region a dev policy applies to: its own, else the province of the whole data set."""
+    return policy_regions().get(uid, PROVINCE)
+
+
+def _issuer_region(text: str) -> str:
+    """The region of an issuer or a title: the first of its parts that names one (中共 and 关于… left aside)."""
+    for part in re.split(r"[\s\u3000]+", text.strip()):
+        before, _about, after = part.partition("关于")
+        for candidate in (before, after.split("《", 1)[1] if "《" in after else ""):
+            candidate = re.sub(r"^(?:中共|中国共产党)", "", candidate.lstrip("《"))
+            if len(candidate) >= 2:
+                code = _region_code(candidate, (PROVINCE,))
+                if code:
+                    return code
+    return ""
 
 
 @lru_cache(maxsize=1)

@@ -41,7 +41,7 @@ class PolicyForm(BootstrapForm):
     effective_from = forms.DateField(label=_("Effective from"), required=False, widget=DATE)
     expires_on = forms.DateField(label=_("Expires on"), required=False, widget=DATE)
     source_url = forms.URLField(label=_("Source link"), required=False, max_length=500, assume_scheme="https")
-    summary = forms.CharField(label=_("Summary"), required=False, max_length=2000,
+    summary = forms.CharField(label=_("Policy summary"), required=False, max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
     full_text = forms.CharField(label=_("Full text"), required=False, max_length=200_000,
                                 widget=forms.Textarea(attrs={"rows": 10}))  # fmt: skip
@@ -134,6 +134,9 @@ class TestCaseForm(BootstrapForm):
     expected = forms.ChoiceField(label=_("Expected decision"), choices=[("eligible", _("Eligible")),
                                                                        ("ineligible", _("Not eligible")),
                                                                        ("needs_data", _("Needs data"))])  # fmt: skip
+    as_of = forms.DateField(label=_("Reference day"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text=_("The day the case is answered on (上年度 is the year before it); "
+                                        "today when left empty."))  # fmt: skip
 
     def clean_facts(self) -> Any:
         try:
@@ -146,8 +149,14 @@ class TestCaseForm(BootstrapForm):
 
 
 def form_errors(form: forms.BaseForm) -> str:
-    """A form's errors as one message line (for a POST answered with a redirect and a message)."""
-    return "；".join(str(error) for errors in form.errors.values() for error in errors)
+    """A form's errors as one message line, each after its field's label (for a POST answered with a redirect
+    and a message): 年度：此项为必填项。"""
+    parts: list[str] = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = f"{field.label}：" if field is not None and field.label and name != "__all__" else ""
+        parts.extend(f"{label}{error}" for error in errors)
+    return "；".join(parts)
 
 
 def fact_field_choices() -> list[tuple[str, Any]]:

@@ -22,8 +22,7 @@ from qiaoliang.core.text import compact_text
 from qiaoliang.orgs.models import Organization
 from qiaoliang.policies import dev_rules, witness
 from qiaoliang.policies.models import Clause, Policy, Rule, RuleTestCase, SupportItem
-from qiaoliang.policies.rules import parse_expression
-from qiaoliang.policies.services.decisions import threshold_book
+from qiaoliang.policies.services.decisions import parse_rule, threshold_book
 
 DATA = dev_rules.DATA
 LEVEL_WORDS = (("国务院", "national"), ("部", "national"), ("省", "provincial"), ("市", "municipal"),
@@ -62,7 +61,9 @@ def _title(name: str) -> str:
 def load(*, organization: Organization, actor: Any = None, publish: bool = True, on_year: int | None = None,
          uids: set[str] | None = None) -> LoadReport:  # fmt: skip
     """Create the policies of the dev split with their items and rules; return what loaded and what did not."""
-    on_year = on_year or timezone.localdate().year
+    today = timezone.localdate()
+    on_year = on_year or today.year
+    as_of = today if on_year == today.year else datetime.date(on_year, 6, 30)  # the test cases' reference day
     book = threshold_book()
     loaded = dev_rules.load_all(book)
     report = LoadReport(summary=dev_rules.summary(loaded), refused=[r for r in loaded if not r.expression])
@@ -83,7 +84,7 @@ def load(*, organization: Organization, actor: Any = None, publish: bool = True,
             meta = entities.get(uid, {})
             issuer = meta.get("制定部门", "")
             level = next((lvl for word, lvl in LEVEL_WORDS if word in issuer), "municipal")
-            region_code = dev_rules.policy_regions().get(uid, "")
+            region_code = dev_rules.policy_jurisdiction(uid)
             policy = Policy.objects.create(
                 organization=organization, region=Region.objects.filter(code=region_code).first(),
                 title=names.get(uid, f"政策 {uid}"), issuer=issuer[:200],
@@ -103,25 +104,42 @@ def load(*, organization: Organization, actor: Any = None, publish: bool = True,
             Clause.objects.bulk_create(clause_rows)
             clause_of = {row["sid"]: clause for row, clause in zip(sentences.get(uid, []), clause_rows, strict=True)}
             report.policies += 1
+            used: dict[str, int] = {}
             for position, dev_rule in enumerate(rules, 1):
                 first_sid = f"{uid}_{dev_rule.logic.split('_')[0].strip()}"
                 clause = clause_of.get(first_sid)
                 expression = _with_clause(dev_rule.expression or {}, clause)
+                name = dev_rule.name
+                if name == f"支持事项 {dev_rule.logic}" and clause is not None:  # no name annotated: its clause's
+                    name = clause_title(clause.text) or name
+                    used[name] = used.get(name, 0) + 1
+                    if used[name] > 1:  # several items of one clause: numbered
+                        name = f"{name}（{used[name]}）"
                 item = SupportItem.objects.create(
-                    policy=policy, name=dev_rule.name[:200], position=position, clause=clause,
+                    policy=policy, name=name[:200], position=position, clause=clause,
                     benefit=(clause.text[:2000] if clause else dev_rule.name),
                 )  # fmt: skip
                 stored = Rule.objects.create(item=item, version=1, expression=expression, status=Rule.Status.ACTIVE,
                                            clause=clause, note=f"dev logic {dev_rule.logic}")  # fmt: skip
-                cases = witness.cases_for(parse_expression(expression, thresholds=book), on_year=on_year,
-                                          thresholds=book)  # fmt: skip
-                RuleTestCase.objects.bulk_create([RuleTestCase(rule=stored, **case) for case in cases])
+                # the cases answer the rule as enterprises get it: with the policy's region (parse_rule)
+                cases = witness.cases_for(parse_rule(stored, book), on_year=on_year, thresholds=book)
+                RuleTestCase.objects.bulk_create([RuleTestCase(rule=stored, as_of=as_of, **case) for case in cases])
                 report.items += 1
                 report.rules += 1
                 report.test_cases += len(cases)
         audit.record("policies.library.loaded", actor=actor, target=organization, organization_id=organization.pk,
                      data={"policies": report.policies, "rules": report.rules})  # fmt: skip
     return report
+
+
+_NUMBERING_RE = re.compile(r"^\s*(?:[（(]?[一二三四五六七八九十\d]+[)）、.．]\s*|第[一二三四五六七八九十百\d]+条\s*)+")
+
+
+def clause_title(text: str, limit: int = 40) -> str:
+    """A short name from a clause: without its numbering, up to its first comma (对新认定的国家级企业技术中心…)."""
+    body = _NUMBERING_RE.sub("", text).strip()
+    head = re.split(r"[，,；;。：:]", body, maxsplit=1)[0].strip()
+    return head if len(head) <= limit else head[: limit - 1] + "…"
 
 
 def _with_clause(expression: dict[str, Any], clause: Clause | None) -> dict[str, Any]:

@@ -224,6 +224,9 @@ class RuleTestCase(models.Model):
     facts = models.JSONField(_("facts"))
     expected = models.CharField(_("expected decision"), max_length=12)
     expected_missing = models.JSONField(_("expected missing fields"), default=list, blank=True)
+    as_of = models.DateField(_("reference day"), null=True, blank=True,
+                             help_text=_("The day the case is answered on (上年度 is the year before it); "
+                                         "the day it was written."))  # fmt: skip
 
     class Meta:
         ordering = ["rule", "id"]
@@ -360,13 +363,17 @@ class Push(models.Model):
     enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="policy_pushes")
     organization = models.ForeignKey(Organization, models.CASCADE, related_name="+")
     sent_at = models.DateTimeField(auto_now_add=True)
-    opened_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)  # the enterprise opened its check-up after it
+    run = models.UUIDField(null=True, blank=True, editable=False)  # the push_item call that inserted it
 
     objects = ScopedQuerySet["Push"].as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "enterprise"], name="policies_push_uniq")]
-        indexes = [models.Index(fields=["organization", "sent_at"], name="policies_push_org_idx")]
+        indexes = [
+            models.Index(fields=["organization", "sent_at"], name="policies_push_org_idx"),
+            models.Index(fields=["enterprise", "opened_at"], name="policies_push_ent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.item_id} → {self.enterprise_id}"
@@ -402,6 +409,7 @@ class AutoGrantCase(models.Model):
         indexes = [
             models.Index(fields=["item", "status"], name="policies_case_item_idx"),
             models.Index(fields=["enterprise", "status"], name="policies_case_ent_idx"),
+            models.Index(fields=["organization", "updated_at"], name="policies_case_org_idx"),  # statistics
         ]
 
     def __str__(self) -> str:
@@ -464,7 +472,8 @@ class ConditionCorrection(models.Model):
         REJECTED = "rejected", _("Rejected")
         ADDED = "added", _("Added by staff")
 
-    clause = models.ForeignKey(Clause, models.CASCADE, related_name="corrections")
+    # kept when the policy's text is split again (the clause goes, the sentence still teaches the extractor)
+    clause = models.ForeignKey(Clause, models.SET_NULL, null=True, blank=True, related_name="corrections")
     sentence = models.TextField(max_length=5000)
     action = models.CharField(max_length=10, choices=Action.choices)
     entry_type = models.CharField(max_length=20, blank=True)

@@ -11,7 +11,7 @@ from qiaoliang.core.navigation import HomePanel, NavItem, register_nav, register
 from qiaoliang.core.permissions import has_capability
 from qiaoliang.orgs.selectors import get_scope
 from qiaoliang.policies import selectors
-from qiaoliang.policies.models import Eligibility, PolicyQuestion
+from qiaoliang.policies.models import AutoGrantCase, Eligibility, PolicyQuestion
 
 PANEL_ROWS = 5
 
@@ -50,6 +50,9 @@ def _context(request: HttpRequest) -> dict[str, Any]:
         context["eligible_count"] = eligible.count()
         context["own_open"] = PolicyQuestion.objects.filter(
             enterprise_id__in=scope.own_enterprise_ids, status=PolicyQuestion.Status.OPEN
+        ).count()
+        context["cases_to_answer"] = AutoGrantCase.objects.filter(
+            enterprise_id__in=scope.own_enterprise_ids, status=AutoGrantCase.Status.CONFIRMED
         ).count()
     return context
 

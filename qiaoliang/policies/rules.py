@@ -35,9 +35,10 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from qiaoliang.core.exceptions import DomainError
+from qiaoliang.core.industries import resolver as industry_resolver
 from qiaoliang.core.regions import region_prefix, resolver
 from qiaoliang.policies import honour_rules
-from qiaoliang.policies.facts import FIELDS, FactValue, Kind, Snapshot, Source, reference_year
+from qiaoliang.policies.facts import FIELDS, FactField, FactValue, Kind, Snapshot, Source, reference_year
 from qiaoliang.policies.units import Dimension, UnitError, format_quantity, parse_quantity
 
 MAX_GROUPS = 50
@@ -45,6 +46,10 @@ MAX_CONDITIONS = 200
 MAX_TIERS = 20
 MAX_WINDOW_YEARS = 10
 MAX_THRESHOLD_DEPTH = 3
+
+
+SIGNED_FIELDS = frozenset({"net_profit", "declared_number"})  # the figures that can be below zero
+MAX_THRESHOLD = Decimal(10) ** 18  # far above any enterprise figure (the facts' column stores below 10^16)
 
 
 class RuleError(DomainError):
@@ -252,6 +257,10 @@ def parse_condition(data: Any, *, position: str = "1", thresholds: ThresholdBook
         if op not in NUMERIC_OPS:
             raise _where(position, _("%(op)s does not apply to a number.") % {"op": OP_WORDS[op]})
         value = _number(raw_value, text, spec.dimension, position)
+        if value < 0 and code not in SIGNED_FIELDS:
+            raise _where(position, _("%(field)s cannot be negative.") % {"field": spec.label})
+        if abs(value) >= MAX_THRESHOLD:
+            raise _where(position, _("%(value)s is too large a threshold.") % {"value": text or raw_value})
         if raw_value not in (None, "") and text and _number(None, text, spec.dimension, position) != value:
             raise _where(position, _("the value %(value)s and the text %(text)s disagree.")
                          % {"value": raw_value, "text": text})  # fmt: skip
@@ -386,6 +395,15 @@ class ConditionResult:
     actual: str = ""  # what the enterprise's data says ("1,800万元 (2025)")
     missing: str = ""  # the field to fill in when UNKNOWN
     notes: list[str] = field(default_factory=list)  # "unreviewed", "stale"
+
+    @property
+    def actual_label(self) -> str:
+        """``actual`` as people read it: a region's or industry's name, a size's label (for pages; reads the
+        region and industry tables once per process)."""
+        spec = FIELDS.get(self.condition.field)
+        if not self.actual or spec is None or spec.kind not in (Kind.REGION, Kind.INDUSTRY, Kind.CHOICE):
+            return self.actual
+        return _shown(spec, self.actual)
 
 
 @dataclass
@@ -532,6 +550,17 @@ def _set_state(cond: Condition, snapshot: Snapshot) -> ConditionResult:
         inside = actual_code in cond.value
     holds = inside if cond.op == Op.IN else not inside
     return ConditionResult(cond, Tri.TRUE if holds else Tri.FALSE, actual=actual_code)
+
+
+def _shown(spec: FactField, code: str) -> str:
+    """An enterprise's region, industry, size or ownership as people read it (北京市怀柔区, not 110116)."""
+    if spec.kind == Kind.REGION:
+        place = resolver().by_code.get(code)
+        return place.full_name or place.name if place is not None else code
+    if spec.kind == Kind.INDUSTRY:
+        found = industry_resolver().by_code.get(code)
+        return f"{found.name}（{code}）" if found is not None else code
+    return str(dict(spec.choices).get(code, code))
 
 
 def _honour_state(cond: Condition, snapshot: Snapshot, on: datetime.date) -> ConditionResult:

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from qiaoliang.core.permissions import VIEW, is_active_user
 from qiaoliang.core.text import compact_text, query_grams
+from qiaoliang.orgs.models import Membership
 from qiaoliang.orgs.selectors import get_scope
 from qiaoliang.policies.facts import ENTERED_FIELDS
 from qiaoliang.policies.models import (
@@ -180,8 +181,12 @@ def own_cases(user: Any) -> QuerySet[AutoGrantCase]:
     )
 
 
-def item_cases(user: Any, item: SupportItem) -> QuerySet[AutoGrantCase]:
-    return AutoGrantCase.objects.for_user(user, VIEW).filter(item=item).select_related("enterprise").order_by("id")
+def item_cases(user: Any, item: SupportItem, *, status: str = "") -> QuerySet[AutoGrantCase]:
+    """An item's 免申即享 cases (of one status when given), in the order they were listed (index item, status)."""
+    rows = AutoGrantCase.objects.for_user(user, VIEW).filter(item=item)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.select_related("enterprise").order_by("id")
 
 
 def case_figures(item: SupportItem) -> dict[str, Any]:
@@ -198,14 +203,20 @@ def case_figures(item: SupportItem) -> dict[str, Any]:
 
 def statistics(user: Any, start: datetime.date, end: datetime.date) -> dict[str, Any]:
     """Policies published, pushes, enterprises reached, 免申即享 cases and amounts, answer times, in a period."""
-    policies = Policy.objects.for_user(user, VIEW)
     scope = get_scope(user)
-    org_filter = Q() if scope.is_all else Q(organization_id__in=scope.change_org_ids | scope.view_org_ids)
-    pushes = Push.objects.filter(org_filter, sent_at__date__gte=start, sent_at__date__lte=end)
-    cases = AutoGrantCase.objects.filter(org_filter, updated_at__date__gte=start, updated_at__date__lte=end)
-    questions = PolicyQuestion.objects.filter(
-        policy__in=policies.values("pk"), created_at__date__gte=start, created_at__date__lte=end
-    )
+    policies = Policy.objects.for_user(user, VIEW)
+    if not scope.is_all:  # the user's organisations, the ones above them and below them: not sibling chambers
+        policies = policies.filter(organization_id__in=scope.change_org_ids | scope.view_org_ids)
+    # pushes and cases the user's organisations sent, or that reached the members (or zone) the user looks after
+    members = Membership.objects.filter(enterprise_id=OuterRef("enterprise_id"), status=Membership.Status.ACTIVE,
+                                        organization_id__in=scope.member_org_ids)  # fmt: skip
+    reach = Q() if scope.is_all else (Q(organization_id__in=scope.change_org_ids) | Q(Exists(members)))
+    since = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
+    until = timezone.make_aware(datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min))
+    pushes = Push.objects.filter(reach, sent_at__gte=since, sent_at__lt=until)  # datetime bounds use the index
+    cases = AutoGrantCase.objects.filter(reach, updated_at__gte=since, updated_at__lt=until)
+    questions = PolicyQuestion.objects.filter(policy__in=policies.values("pk"), created_at__gte=since,
+                                              created_at__lt=until)  # fmt: skip
     push_figures = pushes.aggregate(sent=Count("pk"), reached=Count("enterprise", distinct=True),
                                     opened=Count("pk", filter=Q(opened_at__isnull=False)))  # fmt: skip
     case_figures_all = cases.aggregate(
@@ -218,7 +229,7 @@ def statistics(user: Any, start: datetime.date, end: datetime.date) -> dict[str,
     )  # fmt: skip
     answered = question_figures["answered"] or 0
     return {
-        "published": policies.filter(published_at__date__gte=start, published_at__date__lte=end).count(),
+        "published": policies.filter(published_at__gte=since, published_at__lt=until).count(),
         "in_library": policies.filter(status=Policy.Status.PUBLISHED).count(),
         **push_figures,
         **case_figures_all,

@@ -34,6 +34,11 @@ from qiaoliang.policies.services import decisions, library, questions
 PAGE_SIZE = 20
 
 
+def may_see_statistics(user: Any) -> bool:
+    """Staff who manage policies, and zone convenors (for their zones' enterprises)."""
+    return bool(user.is_authenticated and (has_capability(user, "policies.manage") or get_scope(user).zone_ids))
+
+
 def policy_list(request: HttpRequest) -> HttpResponse:
     """The library: published policies for everyone (no sign-in needed), drafts too for their organisation's staff."""
     user: Any = request.user
@@ -43,6 +48,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
         "page": page, "filters": filters, "levels": Policy.Level.choices, "types": CLAUSE_TYPES[:-1],
         "may_manage": has_capability(user, "policies.manage"),
         "may_checkup": has_capability(user, "policies.checkup"),
+        "may_statistics": may_see_statistics(user),
     })  # fmt: skip
 
 
@@ -253,7 +259,7 @@ def faq(request: HttpRequest) -> HttpResponse:
 @login_required
 def statistics(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    if not (has_capability(user, "policies.manage") or get_scope(user).zone_ids):
+    if not may_see_statistics(user):
         raise PermissionDenied
     today = timezone.localdate()
     try:

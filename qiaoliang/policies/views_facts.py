@@ -35,13 +35,13 @@ def _enterprise_for(request: HttpRequest) -> Enterprise:
     scope = get_scope(user)
     wanted = request.GET.get("enterprise") or request.POST.get("enterprise")
     if wanted:
-        enterprise = Enterprise.objects.filter(pk=int(wanted) if str(wanted).isdigit() else 0).first()
+        enterprise = Enterprise.objects.filter(pk=int(wanted) if str(wanted).isdecimal() else 0).first()
         if enterprise is None:
             raise PermissionDenied
         if (
             enterprise.pk in scope.own_enterprise_ids
             or scope.is_all
-            or enterprise.memberships.filter(organization_id__in=scope.manage_member_org_ids).exists()
+            or enterprise.memberships.filter(organization_id__in=scope.manage_member_org_ids, status="active").exists()
         ):
             return enterprise
         raise PermissionDenied
@@ -158,7 +158,11 @@ def review(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                get_for_user(model.objects.select_related("enterprise"), user, "review", pk=pk))  # fmt: skip
     redirect_on_error(request, reverse("policies:review"))
     approve = request.POST.get("decision") == "approve"
-    fact_service.review(actor=user, obj=row, approve=approve, note=request.POST.get("note", ""))
+    try:
+        seen: float | None = float(request.POST["seen"])
+    except (KeyError, ValueError):
+        seen = None
+    fact_service.review(actor=user, obj=row, approve=approve, note=request.POST.get("note", ""), seen=seen)
     messages.success(request, _("Confirmed.") if approve else _("Returned to the enterprise with your reason."))
     return redirect("policies:review")
 

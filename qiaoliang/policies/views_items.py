@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.errors import redirect_on_error
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.forms import call_service
@@ -86,7 +87,13 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
         live = decisions.outcomes_for(row, [r.enterprise_id for r in page_rows])
         context["eligible_rows"] = [(r, live.get(r.enterprise_id)) for r in page_rows]
         if row.delivery == SupportItem.Delivery.AUTOMATIC:
-            context["cases"] = selectors.item_cases(user, row)[:200]
+            wanted = request.GET.get("case_status", "")
+            status = wanted if wanted in AutoGrantCase.Status.values else ""
+            cases = selectors.item_cases(user, row, status=status)
+            context["cases_page"] = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("cases_page"))
+            context["cases"] = context["cases_page"].object_list
+            context["case_status"] = status
+            context["case_statuses"] = AutoGrantCase.Status.choices
             context["case_figures"] = selectors.case_figures(row)
     scope = get_scope(user)
     if scope.own_enterprise_ids:
@@ -169,21 +176,21 @@ def rule_build(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _builder_rows(request: HttpRequest) -> list[builder.Row]:
     post = request.POST
-    count = min(int(post["rows"]) if post.get("rows", "").isdigit() else 0, builder.MAX_ROWS + 1)
+    count = min(int(post["rows"]) if post.get("rows", "").isdecimal() else 0, builder.MAX_ROWS + 1)
     rows = []
     for index in range(count):
         prefix = f"r{index}-"
         group, years, clause = (post.get(prefix + name, "") for name in ("group", "years", "clause"))
         rows.append(
             builder.Row(
-                group=int(group) if group.isdigit() and len(group) < 4 else 0,
+                group=int(group) if group.isdecimal() and len(group) < 4 else 0,
                 field=post.get(prefix + "field", "")[:30],
                 op=post.get(prefix + "op", "")[:10],
                 value=post.get(prefix + "value", "")[:300],
                 key=post.get(prefix + "key", "")[:60],
-                years=int(years) if years.isdigit() and len(years) < 3 else None,
+                years=int(years) if years.isdecimal() and len(years) < 3 else None,
                 mode=post.get(prefix + "mode", "each")[:5],
-                clause=int(clause) if clause.isdigit() and len(clause) < 12 else None,
+                clause=int(clause) if clause.isdecimal() and len(clause) < 12 else None,
                 code=post.get(prefix + "code", "")[:60],
                 label=post.get(prefix + "label", "")[:300],
                 was=post.get(prefix + "was", "")[:600],
@@ -269,7 +276,7 @@ def propose(request: HttpRequest, pk: int) -> HttpResponse:
 def _reviewed_rows(request: HttpRequest) -> list[rulebook.ReviewedRow]:
     """The proposals form's rows: `rows` numbered rows of proposal (JSON, as shown), type, variable, relation, value."""
     post = request.POST
-    count = min(int(post["rows"]) if post.get("rows", "").isdigit() else 0, rulebook.MAX_REVIEW_ROWS + 1)
+    count = min(int(post["rows"]) if post.get("rows", "").isdecimal() else 0, rulebook.MAX_REVIEW_ROWS + 1)
     rows = []
     for index in range(count):
         prefix = f"r{index}-"
@@ -300,10 +307,10 @@ def _reviewed_rows(request: HttpRequest) -> list[rulebook.ReviewedRow]:
 def recompute(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     row = get_for_user(SupportItem.objects.select_related("policy"), user, CHANGE, pk=pk)
-    totals = decisions.recompute_item(row.pk)
-    text = _("%(eligible)s eligible, %(near)s one condition short, %(unknown)s need data; %(pushed)s newly told.")
-    messages.success(request, text % {"eligible": totals["eligible"], "near": totals["near_miss"],
-                                      "unknown": totals["needs_data"], "pushed": totals["pushed"]})  # fmt: skip
+    # every member is answered again: background work (a request must not run over a million enterprises)
+    enqueue_on_commit("policies.recompute_item", row.pk)
+    messages.success(request, _("The item is being computed again for every member; the eligible list, the "
+                                "figures and the pushes update when it is done."))  # fmt: skip
     return redirect("policies:item", row.pk)
 
 
@@ -346,6 +353,7 @@ def checkup(request: HttpRequest) -> HttpResponse:
     if not has_capability(user, "policies.checkup"):
         raise PermissionDenied
     enterprise = Enterprise.objects.get(pk=min(get_scope(user).own_enterprise_ids))
+    decisions.mark_pushes_opened([enterprise.pk])
     answers = decisions.checkup(enterprise)
     groups = {
         "eligible": [a for a in answers if a.decision == "eligible"],

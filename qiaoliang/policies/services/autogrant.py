@@ -64,7 +64,15 @@ def exclude(*, actor: Any, case: AutoGrantCase, reason: str) -> AutoGrantCase:
     require(actor, CHANGE, case)
     if not reason.strip():
         raise DomainError(_("Say why the enterprise is excluded."), code="reason")
-    return CASE_TRANSITIONS.move(case, C.EXCLUDED, actor=actor, note=clean_text(reason)[:500])
+    moved = CASE_TRANSITIONS.move(case, C.EXCLUDED, actor=actor, note=clean_text(reason)[:500])
+    if moved.history.filter(to_status=C.CONFIRMED).exists():  # it was asked for its intent: it is told why not
+        notify(users=contacts_of([moved.enterprise_id]), kind="policies.case.excluded",
+               title=gettext_lazy("%(item)s: your enterprise was taken off the list"),
+               body=gettext_lazy("Reason: %(reason)s. Ask the secretariat if you think this is wrong."),
+               params={"item": moved.item.name, "reason": clean_text(reason)[:300]},
+               url=reverse("policies:cases"), target=moved, organization_id=moved.organization_id,
+               actor=actor)  # fmt: skip
+    return moved
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -197,18 +198,32 @@ def checkup(enterprise: Enterprise, *, on: datetime.date | None = None) -> list[
     on = on or timezone.localdate()
     book = threshold_book()
     snap = snapshot_of(enterprise)
+    paths = member_paths(enterprise.pk)
     answers = []
     for rule in rules_in_force_cached(on):
-        answers.append(ItemAnswer(rule.item, rule, evaluate(parse_rule(rule, book), snap, on, book)))
+        if reaches(rule, paths):
+            answers.append(ItemAnswer(rule.item, rule, evaluate(parse_rule(rule, book), snap, on, book)))
     order = {"eligible": 0, "needs_data": 1, "ineligible": 2}
     answers.sort(key=lambda a: (order[a.decision], 0 if a.outcome.near_miss else 1, a.item.policy_id, a.item.pk))
     return answers
 
 
+def member_paths(enterprise_id: int) -> list[str]:
+    """The tree paths of the organisations the enterprise is an active member of."""
+    return list(Membership.objects.filter(enterprise_id=enterprise_id, status=Membership.Status.ACTIVE)
+                .values_list("organization__path", flat=True))  # fmt: skip
+
+
+def reaches(rule: Rule, paths: Sequence[str]) -> bool:
+    """Whether an item's policy is for an enterprise with these memberships (its organisation or one above them)."""
+    return any(path.startswith(rule.item.policy.organization.path) for path in paths)
+
+
 def answer_for(enterprise: Enterprise, item: SupportItem, *, on: datetime.date | None = None) -> ItemAnswer | None:
+    """The enterprise's answer for one item; None when no rule is in force or the item is not for its members."""
     on = on or timezone.localdate()
     found = rules_in_force(on, [item.pk])
-    if not found:
+    if not found or not reaches(found[0], member_paths(enterprise.pk)):
         return None
     book = threshold_book()
     return ItemAnswer(item, found[0], evaluate(parse_rule(found[0], book), snapshot_of(enterprise), on, book))
@@ -395,16 +410,12 @@ def recompute_enterprise(enterprise_id: int, *, fields: Iterable[str] | None = N
     now = timezone.now()
     changed = None if fields is None else frozenset(fields)
     book = threshold_book()
-    org_paths = list(
-        Membership.objects.filter(enterprise_id=enterprise_id, status=Membership.Status.ACTIVE).values_list(
-            "organization__path", flat=True
-        )
-    )
+    org_paths = member_paths(enterprise_id)
     snap: Snapshot | None = None
     answered: list[int] = []
     eligible: dict[int, Rule] = {}
     for rule in rules_in_force_cached(on):
-        if not any(path.startswith(rule.item.policy.organization.path) for path in org_paths):
+        if not reaches(rule, org_paths):
             continue
         expression = parse_rule(rule, book)
         if changed is not None and not (_reads(rule, expression, book) & changed):
@@ -425,8 +436,14 @@ def recompute_enterprise(enterprise_id: int, *, fields: Iterable[str] | None = N
         stored.delete()
         Eligibility.objects.bulk_create(
             [Eligibility(item=rule.item, enterprise_id=enterprise_id, rule=rule, computed_at=now)
-             for rule in eligible.values()]
+             for rule in eligible.values()], ignore_conflicts=True,  # an item's recompute may have stored it meanwhile
         )  # fmt: skip
+        # the items' eligible counts follow (an item's list and the statistics read them)
+        gained, lost = set(eligible) - before, before - set(eligible)
+        if gained:
+            SupportItem.objects.filter(pk__in=gained).update(eligible_count=F("eligible_count") + 1)
+        if lost:
+            SupportItem.objects.filter(pk__in=lost, eligible_count__gt=0).update(eligible_count=F("eligible_count") - 1)
     newly = [rule.item for item_id, rule in eligible.items() if item_id not in before]
     pushed = 0
     if push and newly:
@@ -478,21 +495,32 @@ def push_item(item: SupportItem, enterprise_ids: Sequence[int]) -> int:
         return 0
     policy = item.policy
     url = reverse("policies:checkup")
+    run = uuid.uuid4()  # the rows this call inserts carry it: two workers at once never tell an enterprise twice
     count = 0
     for start in range(0, len(new_ids), 1000):
         chunk = new_ids[start : start + 1000]
         with transaction.atomic():
             Push.objects.bulk_create(
-                [Push(item=item, enterprise_id=pk, organization_id=policy.organization_id) for pk in chunk],
+                [Push(item=item, enterprise_id=pk, organization_id=policy.organization_id, run=run) for pk in chunk],
                 ignore_conflicts=True,
             )
-            contacts = contacts_of(chunk)
+            ours = list(Push.objects.filter(item=item, enterprise_id__in=chunk, run=run)
+                        .values_list("enterprise_id", flat=True))  # fmt: skip
+            contacts = contacts_of(ours) if ours else []
             if contacts:
                 notify(users=contacts, kind="policies.push", title=PUSH_TITLE, body=PUSH_BODY,
                        params={"item": item.name, "policy": policy.title}, url=url, target=item,
                        organization_id=policy.organization_id)  # fmt: skip
-        count += len(chunk)
+        count += len(ours)
     return count
+
+
+def mark_pushes_opened(enterprise_ids: Iterable[int]) -> int:
+    """The enterprise opened its check-up, where every push leads: its pushes count as opened."""
+    ids = list(enterprise_ids)
+    if not ids:
+        return 0
+    return Push.objects.filter(enterprise_id__in=ids, opened_at__isnull=True).update(opened_at=timezone.now())
 
 
 def _list_cases(item: SupportItem, enterprise_ids: Sequence[int]) -> None:

@@ -7,6 +7,7 @@ change recomputes the enterprise's decisions in the background (well under a sec
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -21,14 +22,14 @@ from qiaoliang.core.exceptions import DomainError, NotAllowedError
 from qiaoliang.core.notifications import notify
 from qiaoliang.core.numbers import check_fits
 from qiaoliang.core.permissions import has_capability
-from qiaoliang.core.text import clean_text
+from qiaoliang.core.text import clean_text, normalize_text
 from qiaoliang.core.uploads import check_upload
 from qiaoliang.orgs.models import Enterprise
 from qiaoliang.orgs.selectors import contacts_of, get_scope, reviewing_organization
 from qiaoliang.policies import honour_rules, honours
 from qiaoliang.policies.facts import FIELDS, Source
 from qiaoliang.policies.models import EnterpriseFact, EnterpriseHonour
-from qiaoliang.policies.units import UnitError, format_quantity, parse_quantity
+from qiaoliang.policies.units import Dimension, UnitError, format_quantity, parse_quantity
 
 S = EnterpriseFact.Status
 EARLIEST_YEAR = 1980
@@ -45,7 +46,7 @@ def _role(actor: Any, enterprise: Enterprise) -> str:
         return "staff"
     if (
         scope.manage_member_org_ids
-        and enterprise.memberships.filter(organization_id__in=scope.manage_member_org_ids).exists()
+        and enterprise.memberships.filter(organization_id__in=scope.manage_member_org_ids, status="active").exists()
     ):
         return "staff"
     raise NotAllowedError(_("You may not enter figures for this enterprise."))
@@ -54,6 +55,9 @@ def _role(actor: Any, enterprise: Enterprise) -> str:
 def _check_year(year: int, field: str) -> int:
     this_year = timezone.localdate().year
     if FIELDS[field].source == Source.YEARLY:
+        if not year:
+            raise DomainError(_("Say which year the figure is for (e.g. %(year)s).") % {"year": this_year - 1},
+                              code="year")  # fmt: skip
         if not EARLIEST_YEAR <= year <= this_year:
             raise DomainError(_("The year must be between %(first)s and %(last)s.")
                               % {"first": EARLIEST_YEAR, "last": this_year}, code="year")  # fmt: skip
@@ -115,11 +119,23 @@ def set_fact(*, actor: Any, enterprise: Enterprise, field: str, value: str, year
     return fact
 
 
+_BARE_NUMBER_RE = re.compile(r"\s*[-+]?[\d,，]*\.?\d+\s*")
+
+
 def _quantity(field: str, value: str) -> Decimal:
+    """A figure as people enter it: money always with its unit (3500 could be 元 or 万元), counts whole."""
+    dimension = FIELDS[field].dimension
+    text = normalize_text(str(value))
+    if dimension == Dimension.MONEY and _BARE_NUMBER_RE.fullmatch(text):
+        raise DomainError(_("%(value)s has no unit: write it with its unit, e.g. 2000万元 or 0.2亿元.")
+                          % {"value": str(value)[:40]}, code="value")  # fmt: skip
     try:
-        return parse_quantity(str(value), FIELDS[field].dimension)
+        number = parse_quantity(str(value), dimension)
     except UnitError as exc:
         raise DomainError(exc.message, code="value") from exc
+    if dimension == Dimension.COUNT and number != number.to_integral_value():
+        raise DomainError(_("%(value)s is not a whole number.") % {"value": str(value)[:40]}, code="value")
+    return number
 
 
 def _user(actor: Any) -> Any:
@@ -193,14 +209,24 @@ REVIEW_TITLES = {
 
 
 @transaction.atomic
-def review(*, actor: Any, obj: EnterpriseFact | EnterpriseHonour, approve: bool, note: str = "") -> Any:
-    """Staff confirm or return a figure or honour an enterprise entered; the enterprise is told, with the reason."""
+def review(*, actor: Any, obj: EnterpriseFact | EnterpriseHonour, approve: bool, note: str = "",
+           seen: float | None = None) -> Any:  # fmt: skip
+    """Staff confirm or return a figure or honour an enterprise entered; the enterprise is told, with the reason.
+
+    Only an entry waiting for review is reviewed; ``seen`` (the entry's ``updated_at`` timestamp on the page the
+    reviewer read) refuses a review of an entry changed since, so nobody confirms a figure they did not see.
+    """
     if not has_capability(actor, "policies.review_facts"):
         raise NotAllowedError(_("You may not review enterprise figures."))
     model = type(obj)
     row = model.objects.select_for_update().get(pk=obj.pk)
     if not model.objects.for_user(actor, "review").filter(pk=row.pk).exists():
         raise NotAllowedError(_("You may not review this enterprise's figures."))
+    if row.status != S.SUBMITTED:
+        raise DomainError(_("This entry was reviewed already; reload the page."), code="status")
+    if seen is not None and abs(row.updated_at.timestamp() - seen) > 1e-3:
+        raise DomainError(_("The enterprise changed this entry after you opened the page; read it again and "
+                            "review it then."), code="changed")  # fmt: skip
     if not approve and not note.strip():
         raise DomainError(_("Say why the figure is returned."), code="note")
     row.status = S.REVIEWED if approve else S.REJECTED

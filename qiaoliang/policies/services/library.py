@@ -70,6 +70,12 @@ def _apply(obj: Any, data: dict[str, Any], allowed: tuple[str, ...]) -> list[str
             value = data[name]
             if isinstance(value, str):
                 value = clean_text(value, multiline=name in ("full_text", "summary", "benefit", "how_to_apply"))
+                limit = getattr(obj._meta.get_field(name), "max_length", None)
+                if limit and len(value) > limit:  # one limit for the form, the import and the API (a TextField's
+                    # max_length is not enforced by the database)
+                    raise DomainError(_("%(field)s has at most %(max)s characters; this one has %(count)s.")
+                                      % {"field": obj._meta.get_field(name).verbose_name, "max": f"{limit:,}",
+                                         "count": f"{len(value):,}"}, code=name)  # fmt: skip
             setattr(obj, name, value)
             changed.append(name)
     return changed
@@ -108,10 +114,14 @@ def import_policy(*, actor: Any, organization: Organization, text: str = "", htm
         raise DomainError(_("Give the policy as pasted text, as HTML or as a .docx file (one of them)."), code="text")
     parsed = documents.read_docx(docx) if docx else documents.read_html(html) if html else documents.read_text(text)
     meta = documents.guess_metadata(parsed)
+
+    def guessed(name: str, value: str) -> str:  # a guess longer than its column is cut, not refused
+        return value[: getattr(Policy._meta.get_field(name), "max_length", None)]
+
     data: dict[str, Any] = {
-        "title": meta.title or _("Untitled policy"),
-        "issuer": meta.issuer or "",
-        "document_number": meta.document_number or "",
+        "title": guessed("title", meta.title or _("Untitled policy")),
+        "issuer": guessed("issuer", meta.issuer or ""),
+        "document_number": guessed("document_number", meta.document_number or ""),
         "issued_on": meta.issue_date,
         "effective_from": meta.valid_from,
         "expires_on": meta.valid_until,

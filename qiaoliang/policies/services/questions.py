@@ -79,13 +79,15 @@ def answer(*, actor: Any, question: PolicyQuestion, text: str, in_faq: bool = Tr
         raise DomainError(_("Write the answer."), code="answer")
     if len(body) > 5000:
         raise DomainError(_("An answer has at most 5,000 characters."), code="answer")
+    if row.status != PolicyQuestion.Status.OPEN:  # a second answer (a stale page, two answerers at once) is refused
+        raise DomainError(_("This question was answered on %(day)s; reload the page to read the answer.")
+                          % {"day": timezone.localdate(row.answered_at).isoformat() if row.answered_at else "—"},
+                          code="answer")  # fmt: skip
     now = timezone.now()
-    first = row.status == PolicyQuestion.Status.OPEN
     row.answer, row.answered_by, row.in_faq = body, actor, in_faq
     row.status = PolicyQuestion.Status.ANSWERED
-    if first:
-        row.answered_at = now
-        row.answered_on_time = timezone.localdate(now) <= row.deadline
+    row.answered_at = now
+    row.answered_on_time = timezone.localdate(now) <= row.deadline
     row.search_text = compact_text(f"{row.question} {body}")[:4000]
     row.save()
     audit.record("policies.question.answered", actor=actor, target=row, organization_id=row.policy.organization_id,

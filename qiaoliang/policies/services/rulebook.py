@@ -4,6 +4,7 @@ a clause's text and what staff did with the proposals (kept as training data).""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +22,8 @@ from qiaoliang.core.permissions import CHANGE, require
 from qiaoliang.policies import dev_rules, extraction
 from qiaoliang.policies.facts import snapshot_from_json
 from qiaoliang.policies.models import Clause, ConditionCorrection, Policy, Rule, RuleTestCase, SupportItem
-from qiaoliang.policies.rules import RuleError, evaluate, parse_expression
-from qiaoliang.policies.services.decisions import threshold_book
+from qiaoliang.policies.rules import RuleError, ThresholdBook, evaluate, parse_expression
+from qiaoliang.policies.services.decisions import parse_rule, threshold_book
 from qiaoliang.policies.units import UnitError
 
 DECISIONS = ("eligible", "ineligible", "needs_data")
@@ -49,22 +50,38 @@ class CaseResult:
         return str(DECISION_LABELS.get(self.got, self.got or self.error))
 
 
-def run_case(expression: Any, facts: dict[str, Any], expected: str, on: datetime.date | None = None) -> tuple[str, str]:
-    """(decision, error) of one test case's facts against an expression."""
+def run_case(
+    expression: Any,
+    facts: dict[str, Any],
+    expected: str,
+    on: datetime.date | None = None,
+    book: ThresholdBook | None = None,
+    expected_missing: list[str] | None = None,
+) -> tuple[str, str]:
+    """(decision, error) of one test case's facts against an expression, on a day (today by default).
+
+    When the case names the fields it expects to be missing, a needs-data answer must name the same ones.
+    """
     on = on or timezone.localdate()
     try:
         snapshot = snapshot_from_json(facts)
-    except (UnitError, ValueError, TypeError, KeyError) as exc:
+    except (UnitError, ValueError, TypeError, KeyError, AttributeError) as exc:
         return "", str(getattr(exc, "message", exc))
-    return evaluate(expression, snapshot, on, threshold_book()).decision, ""
+    outcome = evaluate(expression, snapshot, on, book if book is not None else threshold_book())
+    if expected_missing and outcome.decision == "needs_data" and set(outcome.missing_fields) != set(expected_missing):
+        missing = "、".join(outcome.missing_fields)
+        return outcome.decision, _("Needs other data than expected: %(missing)s") % {"missing": missing}
+    return outcome.decision, ""
 
 
 def run_test_cases(rule: Rule, *, on: datetime.date | None = None) -> list[CaseResult]:
+    """Run a rule's test cases as the engine answers enterprises: with the policy's jurisdiction, each on its
+    reference day (the day it was written, so that 上年度 stays the year its facts give)."""
     book = threshold_book()
-    expression = parse_expression(rule.expression, thresholds=book)
+    expression = parse_rule(rule, book)
     results = []
     for case in rule.test_cases.all():
-        got, error = run_case(expression, case.facts, case.expected, on)
+        got, error = run_case(expression, case.facts, case.expected, on or case.as_of, book, case.expected_missing)
         results.append(CaseResult(case, got, got == case.expected and not error, error))
     return results
 
@@ -88,8 +105,12 @@ def save_rule(*, actor: Any, item: SupportItem, expression: Any, clause: Clause 
     if clause is not None and clause.policy_id != item.policy_id:
         raise DomainError(_("The clause belongs to another policy."), code="clause")
     cited = {c.clause for c in parse_expression(stored, thresholds=threshold_book()).conditions() if c.clause}
-    if cited and Clause.objects.filter(pk__in=cited, policy_id=item.policy_id).count() != len(cited):
-        raise DomainError(_("A condition cites a clause of another policy."), code="clause")
+    if cited:
+        owners = dict(Clause.objects.filter(pk__in=cited).values_list("pk", "policy_id"))
+        if any(owner != item.policy_id for owner in owners.values()):
+            raise DomainError(_("A condition cites a clause of another policy."), code="clause")
+        if len(owners) != len(cited):  # clauses gone since (the text was split again): the citation goes too
+            stored = _without_clauses(stored, cited - set(owners))
     if effective_from and expires_on and expires_on < effective_from:
         raise DomainError(_("The rule cannot expire before it takes effect."), code="expires_on")
     locked = SupportItem.objects.select_for_update().get(pk=item.pk)
@@ -99,8 +120,8 @@ def save_rule(*, actor: Any, item: SupportItem, expression: Any, clause: Clause 
         item=locked, version=version, expression=stored, clause=clause, effective_from=effective_from,
         expires_on=expires_on, note=note[:500], created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )  # fmt: skip
-    carried = [{"name": c.name, "facts": c.facts, "expected": c.expected, "expected_missing": c.expected_missing}
-               for c in previous.test_cases.all()] if previous else []  # fmt: skip
+    carried = [{"name": c.name, "facts": c.facts, "expected": c.expected, "expected_missing": c.expected_missing,
+                "as_of": c.as_of} for c in previous.test_cases.all()] if previous else []  # fmt: skip
     for case in [*carried, *(test_cases or [])]:
         _add_case(rule, case)
     audit.record("policies.rule.saved", actor=actor, target=rule, organization_id=item.policy.organization_id,
@@ -108,6 +129,15 @@ def save_rule(*, actor: Any, item: SupportItem, expression: Any, clause: Clause 
     if activate:
         activate_rule(actor=actor, rule=rule)
     return rule
+
+
+def _without_clauses(value: Any, gone: set[int]) -> Any:
+    """A stored expression without the citations of clauses that no longer exist."""
+    if isinstance(value, dict):
+        return {k: _without_clauses(v, gone) for k, v in value.items() if not (k == "clause" and v in gone)}
+    if isinstance(value, list):
+        return [_without_clauses(v, gone) for v in value]
+    return value
 
 
 def _add_case(rule: Rule, data: dict[str, Any]) -> RuleTestCase:
@@ -121,12 +151,27 @@ def _add_case(rule: Rule, data: dict[str, Any]) -> RuleTestCase:
         raise DomainError(_("A test case's facts must be an object."), code="facts")
     try:
         snapshot_from_json(facts)
-    except (UnitError, ValueError, TypeError, KeyError) as exc:
+    except (UnitError, ValueError, TypeError, KeyError, AttributeError) as exc:
         message = _("The test case's facts cannot be read: %(error)s") % {"error": getattr(exc, "message", exc)}
         raise DomainError(message, code="facts") from exc
+    missing = data.get("expected_missing") or []
+    if (
+        not isinstance(missing, list)
+        or len(missing) > 50
+        or not all(isinstance(m, str) and len(m) <= 80 for m in missing)
+    ):
+        raise DomainError(_("The expected missing fields must be a list of field codes."), code="expected_missing")
+    as_of = data.get("as_of") or timezone.localdate()
+    if isinstance(as_of, str):
+        try:
+            as_of = datetime.date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise DomainError(_("The reference day must be a date such as 2026-06-30."), code="as_of") from exc
+    if not isinstance(as_of, datetime.date):
+        raise DomainError(_("The reference day must be a date such as 2026-06-30."), code="as_of")
     name = str(data.get("name") or _("Case"))[:120]
     return RuleTestCase.objects.create(rule=rule, name=name, facts=facts, expected=expected,
-                                       expected_missing=data.get("expected_missing") or [])  # fmt: skip
+                                       expected_missing=missing, as_of=as_of)  # fmt: skip
 
 
 @transaction.atomic
@@ -258,6 +303,9 @@ def review_proposals(*, actor: Any, clause: Clause, rows: list[ReviewedRow]) -> 
         else:
             action = ConditionCorrection.Action.CORRECTED
         cleaned.append((action, final))
+    if not cleaned:
+        raise DomainError(_("Nothing to record: the reading proposed no condition here and none was added."),
+                          code="rows")  # fmt: skip
     kept: list[Proposal] = []
     batch = uuid.uuid4()
     for action_taken, final in cleaned:
@@ -278,20 +326,26 @@ def review_proposals(*, actor: Any, clause: Clause, rows: list[ReviewedRow]) -> 
 def corrections_as_entries(rows: Any) -> list[dict[str, str]]:
     """Kept corrections in the shape of the annotations (sid, sentence, entry_type, var, relation, field): more
     training data for `train_policy_extractor --extra-entries`. Only the latest review of each clause counts (a
-    clause reviewed twice would otherwise teach both answers)."""
+    clause reviewed twice would otherwise teach both answers). A correction whose clause is gone (the policy's
+    text was split again) still teaches its sentence, keyed by the sentence's text."""
     rows = list(rows)
-    latest: dict[int, Any] = {}
+
+    def key(row: Any) -> str:
+        return f"c{row.clause_id}" if row.clause_id else "h" + hashlib.sha256(row.sentence.encode()).hexdigest()[:12]
+
+    latest: dict[str, Any] = {}
     for row in rows:
-        if row.batch is not None and (row.clause_id not in latest or row.created_at > latest[row.clause_id][0]):
-            latest[row.clause_id] = (row.created_at, row.batch)
+        if row.batch is not None and (key(row) not in latest or row.created_at > latest[key(row)][0]):
+            latest[key(row)] = (row.created_at, row.batch)
     entries = []
     for row in rows:
-        if row.clause_id in latest and row.batch != latest[row.clause_id][1]:
+        if key(row) in latest and row.batch != latest[key(row)][1]:
             continue
         if row.action == ConditionCorrection.Action.REJECTED or not row.field:
             continue
+        sid = f"q{row.clause.policy_id}_{row.clause_id}" if row.clause_id else f"q{key(row)}"
         entries.append({
-            "sid": f"q{row.clause.policy_id}_{row.clause_id}", "sentence": row.sentence, "entry_type": row.entry_type,
+            "sid": sid, "sentence": row.sentence, "entry_type": row.entry_type,
             "var": row.var, "relation": row.relation, "field": row.field,
         })  # fmt: skip
     return entries
