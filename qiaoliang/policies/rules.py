@@ -257,10 +257,6 @@ def parse_condition(data: Any, *, position: str = "1", thresholds: ThresholdBook
         if op not in NUMERIC_OPS:
             raise _where(position, _("%(op)s does not apply to a number.") % {"op": OP_WORDS[op]})
         value = _number(raw_value, text, spec.dimension, position)
-        if value < 0 and code not in SIGNED_FIELDS:
-            raise _where(position, _("%(field)s cannot be negative.") % {"field": spec.label})
-        if abs(value) >= MAX_THRESHOLD:
-            raise _where(position, _("%(value)s is too large a threshold.") % {"value": text or raw_value})
         if raw_value not in (None, "") and text and _number(None, text, spec.dimension, position) != value:
             raise _where(position, _("the value %(value)s and the text %(text)s disagree.")
                          % {"value": raw_value, "text": text})  # fmt: skip
@@ -339,6 +335,23 @@ def _honour_code(raw: Any, position: str) -> str:
     if not honour_rules.known(code):
         raise _where(position, _("%(value)s is not an honour of the vocabulary.") % {"value": code or "—"})
     return code
+
+
+def check_sensible(expression: Expression) -> None:
+    """Refuse what a rule being written cannot mean: a negative threshold on a figure that is never below zero
+    (员工人数 ≥ -10人), a threshold beyond any figure. Checked when a rule is saved, not when a stored one is read:
+    a rule written before the check still answers."""
+    for cond in expression.conditions():
+        spec = FIELDS.get(cond.field)
+        if spec is None or spec.kind != Kind.NUMBER or not isinstance(cond.value, Decimal):
+            continue
+        if cond.value < 0 and cond.field not in SIGNED_FIELDS:
+            raise RuleError(_("%(condition)s: %(field)s cannot be negative.")
+                            % {"condition": cond.describe(), "field": spec.label}, code="expression")  # fmt: skip
+        if abs(cond.value) >= MAX_THRESHOLD:
+            message = _("%(condition)s: %(value)s is too large a threshold.")
+            raise RuleError(message % {"condition": cond.describe(), "value": cond.text or cond.value},
+                            code="expression")  # fmt: skip
 
 
 def parse_expression(data: Any, *, thresholds: ThresholdBook | None = None, depth: int = 0) -> Expression:

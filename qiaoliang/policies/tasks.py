@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qiaoliang.core.background import background
-from qiaoliang.policies.services import decisions, questions
+from qiaoliang.policies.services import autogrant, decisions, questions
 
 
 @background("policies.recompute_policy")
@@ -34,3 +34,9 @@ def recompute_enterprises(enterprise_ids: list[int], fields: list[str] | None = 
 def remind_questions() -> int:
     """Tell answerers of questions due today or overdue (run daily)."""
     return questions.remind_overdue()
+
+
+@background("policies.confirm_cases")
+def confirm_cases(item_id: int, actor_id: int) -> int:
+    """Confirm a long 免申即享 list: every enterprise on it is asked for its intent."""
+    return autogrant.confirm_listed_cases(item_id, actor_id)

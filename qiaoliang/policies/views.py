@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qiaoliang.core import drafts
 from qiaoliang.core.errors import redirect_on_error
 from qiaoliang.core.files import serve_private_file
 from qiaoliang.core.forms import call_service
@@ -58,7 +59,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                                pk=pk)  # fmt: skip
     may_change = can(user, CHANGE, policy)
     scope = get_scope(user)
-    form = QuestionForm()
+    form = QuestionForm(initial=drafts.take(request, f"policies.ask.{policy.pk}"))
     return render(request, "policies/detail.html", {
         "policy": policy,
         "items": _with_rule_text(selectors.policy_items(policy)),
@@ -207,12 +208,15 @@ def ask(request: HttpRequest, pk: int) -> HttpResponse:
     policy = get_for_user(Policy.objects.all(), user, VIEW, pk=pk)
     redirect_on_error(request, policy_url(policy) + "#questions")
     form = QuestionForm(request.POST)
+    draft, fields = f"policies.ask.{policy.pk}", ("question", "complexity")
     if form.is_valid():
-        row = questions.ask(actor=user, policy=policy, question=form.cleaned_data["question"],
-                            complexity=form.cleaned_data["complexity"])  # fmt: skip
+        with drafts.kept_if_refused(request, draft, fields):
+            row = questions.ask(actor=user, policy=policy, question=form.cleaned_data["question"],
+                                complexity=form.cleaned_data["complexity"])  # fmt: skip
         messages.success(request, _("Your question is sent. It will be answered by %(deadline)s.")
                          % {"deadline": row.deadline.isoformat()})  # fmt: skip
     else:
+        drafts.keep(request, draft, request.POST, fields)
         messages.error(request, form_errors(form))
     return redirect(policy_url(policy) + "#questions")
 
@@ -227,9 +231,11 @@ def question_inbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     rows = selectors.question_inbox(user, status=status) if may_answer else selectors.own_questions(user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    if may_answer:  # each open question's form, filled again with a refused answer's text
+        for row in page.object_list:
+            row.answer_form = AnswerForm(initial=drafts.take(request, f"policies.answer.{row.pk}"))  # type: ignore[attr-defined]
     return render(request, "policies/questions.html", {
         "page": page, "status": status, "may_answer": may_answer, "today": timezone.localdate(),
-        "form": AnswerForm(),
     })  # fmt: skip
 
 
@@ -240,11 +246,14 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_for_user(PolicyQuestion.objects.select_related("policy"), user, ANSWER, pk=pk)
     redirect_on_error(request, "/policies/questions/")
     form = AnswerForm(request.POST)
+    draft, fields = f"policies.answer.{question.pk}", ("answer", "in_faq")
     if form.is_valid():
-        questions.answer(actor=user, question=question, text=form.cleaned_data["answer"],
-                         in_faq=form.cleaned_data["in_faq"])  # fmt: skip
+        with drafts.kept_if_refused(request, draft, fields):
+            questions.answer(actor=user, question=question, text=form.cleaned_data["answer"],
+                             in_faq=form.cleaned_data["in_faq"])  # fmt: skip
         messages.success(request, _("Answered; the enterprise is told."))
     else:
+        drafts.keep(request, draft, request.POST, fields)
         messages.error(request, form_errors(form))
     return redirect("policies:questions")
 

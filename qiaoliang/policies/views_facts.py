@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qiaoliang.core import drafts
 from qiaoliang.core.errors import redirect_on_error
 from qiaoliang.core.files import serve_private_file
 from qiaoliang.core.permissions import VIEW, get_for_user, has_capability
@@ -53,11 +54,15 @@ def _enterprise_for(request: HttpRequest) -> Enterprise:
 @login_required
 def facts(request: HttpRequest) -> HttpResponse:
     enterprise = _enterprise_for(request)
+    draft = f"policies.fact.{{}}.{enterprise.pk}"  # a refused form's text, filled in again
     return render(request, "policies/facts.html", {
         "enterprise": enterprise, "data": selectors.own_facts(enterprise.pk),
-        "fact_form": FactForm(initial={"field": request.GET.get("field", "revenue"), "year": request.GET.get("year")}),
-        "declaration_form": DeclarationForm(initial={"key": request.GET.get("key", "")}),
-        "honour_form": HonourForm(), "is_own": enterprise.pk in get_scope(request.user).own_enterprise_ids,
+        "fact_form": FactForm(initial=drafts.take(request, draft.format("figure"))
+                              or {"field": request.GET.get("field", "revenue"), "year": request.GET.get("year")}),
+        "declaration_form": DeclarationForm(initial=drafts.take(request, draft.format("declaration"))
+                                            or {"key": request.GET.get("key", "")}),
+        "honour_form": HonourForm(initial=drafts.take(request, draft.format("honour"))),
+        "is_own": enterprise.pk in get_scope(request.user).own_enterprise_ids,
     })  # fmt: skip
 
 
@@ -75,30 +80,30 @@ def fact_save(request: HttpRequest) -> HttpResponse:
     redirect_on_error(request, back)
     kind = request.POST.get("kind", "figure")
     form: forms.Form
-    if kind == "declaration":
-        form = DeclarationForm(request.POST)
-        if form.is_valid():
-            fact_service.set_fact(actor=user, enterprise=enterprise, field="declaration", key=form.cleaned_data["key"],
-                                  value=form.cleaned_data["value"])  # fmt: skip
+    form_class = {"declaration": DeclarationForm, "honour": HonourForm}.get(kind, FactForm)
+    form = form_class(request.POST, request.FILES) if form_class is HonourForm else form_class(request.POST)
+    draft = f"policies.fact.{kind if kind in ('declaration', 'honour') else 'figure'}.{enterprise.pk}"
+    fields = [name for name in form.fields if name != "certificate"]  # a file cannot be kept
+    if not form.is_valid():
+        drafts.keep(request, draft, request.POST, fields)
+        messages.error(request, form_errors(form))
+        return redirect(back)
+    data = form.cleaned_data
+    with drafts.kept_if_refused(request, draft, fields):
+        if kind == "declaration":
+            fact_service.set_fact(actor=user, enterprise=enterprise, field="declaration", key=data["key"],
+                                  value=data["value"])  # fmt: skip
             messages.success(request, _("Declaration saved."))
-    elif kind == "honour":
-        form = HonourForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = form.cleaned_data
+        elif kind == "honour":
             fact_service.set_honour(actor=user, enterprise=enterprise, text="", code=data["code"],
                                     issuer=data["issuer"],
                                     certificate_number=data["certificate_number"], awarded_on=data["awarded_on"],
                                     valid_until=data["valid_until"], certificate=data.get("certificate"))  # fmt: skip
             messages.success(request, _("Honour saved; it counts once reviewed."))
-    else:
-        form = FactForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
+        else:
             fact_service.set_fact(actor=user, enterprise=enterprise, field=data["field"], value=data["value"],
                                   year=data.get("year") or 0)  # fmt: skip
             messages.success(request, _("Figure saved. Your policy check-up is being updated."))
-    if not form.is_valid():
-        messages.error(request, form_errors(form))
     return redirect(back)
 
 

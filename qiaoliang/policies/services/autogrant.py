@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
 from qiaoliang.core.notifications import notify
 from qiaoliang.core.numbers import check_fits
@@ -40,15 +42,29 @@ CASE_TRANSITIONS = Transitions(
 
 @transaction.atomic
 def confirm_list(*, actor: Any, item: SupportItem, case_ids: list[int] | None = None) -> int:
-    """Staff confirm listed cases (all, or the given ones); each enterprise is asked to confirm its intent."""
+    """Staff confirm listed cases (all, or the given ones); each enterprise is asked to confirm its intent.
+
+    A long list (more than `CONFIRM_IN_REQUEST` cases) is confirmed in the background, in chunks; the number of
+    cases being confirmed is returned either way.
+    """
     require(actor, CHANGE, item.policy)
     if item.delivery != SupportItem.Delivery.AUTOMATIC:
         raise DomainError(_("This item is granted on application, not without it."), code="item")
     qs = AutoGrantCase.objects.filter(item=item, status=C.LISTED)
     if case_ids is not None:
         qs = qs.filter(pk__in=case_ids)
+    elif getattr(actor, "pk", None) is not None and (count := qs.count()) > CONFIRM_IN_REQUEST:
+        enqueue_on_commit("policies.confirm_cases", item.pk, actor.pk)
+        return count
+    return _confirm(actor, item, qs)
+
+
+CONFIRM_IN_REQUEST = 200
+
+
+def _confirm(actor: Any, item: SupportItem, cases: Any) -> int:
     count = 0
-    for case in qs.select_related("enterprise"):
+    for case in cases.select_related("enterprise"):
         CASE_TRANSITIONS.move(case, C.CONFIRMED, actor=actor)
         notify(users=contacts_of([case.enterprise_id]), kind="policies.case.confirmed",
                title=gettext_lazy("You qualify for %(item)s without applying"),
@@ -57,6 +73,21 @@ def confirm_list(*, actor: Any, item: SupportItem, case_ids: list[int] | None = 
                organization_id=case.organization_id, actor=actor)  # fmt: skip
         count += 1
     return count
+
+
+def confirm_listed_cases(item_id: int, actor_id: int, chunk: int = 500) -> int:
+    """The background part of `confirm_list`: every listed case of the item, a chunk per transaction."""
+    actor = get_user_model().objects.get(pk=actor_id)
+    item = SupportItem.objects.select_related("policy").get(pk=item_id)
+    require(actor, CHANGE, item.policy)
+    total = 0
+    while True:
+        ids = list(AutoGrantCase.objects.filter(item=item, status=C.LISTED).order_by("pk")
+                   .values_list("pk", flat=True)[:chunk])  # fmt: skip
+        if not ids:
+            return total
+        with transaction.atomic():
+            total += _confirm(actor, item, AutoGrantCase.objects.filter(pk__in=ids, status=C.LISTED))
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from qiaoliang.core.permissions import CHANGE, require
 from qiaoliang.policies import dev_rules, extraction
 from qiaoliang.policies.facts import snapshot_from_json
 from qiaoliang.policies.models import Clause, ConditionCorrection, Policy, Rule, RuleTestCase, SupportItem
-from qiaoliang.policies.rules import RuleError, ThresholdBook, evaluate, parse_expression
+from qiaoliang.policies.rules import RuleError, ThresholdBook, check_sensible, evaluate, parse_expression
 from qiaoliang.policies.services.decisions import parse_rule, threshold_book
 from qiaoliang.policies.units import UnitError
 
@@ -88,7 +88,9 @@ def run_test_cases(rule: Rule, *, on: datetime.date | None = None) -> list[CaseR
 
 def _checked_expression(data: Any) -> dict[str, Any]:
     try:
-        return parse_expression(data, thresholds=threshold_book()).to_json()
+        parsed = parse_expression(data, thresholds=threshold_book())
+        check_sensible(parsed)
+        return parsed.to_json()
     except RuleError as exc:
         raise DomainError(exc.message, code="expression") from exc
 

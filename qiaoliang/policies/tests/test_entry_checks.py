@@ -120,3 +120,32 @@ def test_every_dev_policy_has_its_region() -> None:
     assert dev_rules.policy_jurisdiction("477") == "331083"  # 中共玉环市委　玉环市人民政府 → 玉环市
     assert dev_rules.policy_jurisdiction("526") == "331000"  # 中共台州市委台州市人民政府 → 台州市
     assert dev_rules.policy_jurisdiction("470") == dev_rules.PROVINCE  # the text names no place
+
+
+def test_what_a_refused_form_held_is_filled_in_again(world: Any) -> None:
+    policy = published_policy(world)
+    enterprise = client_for(world.contact)
+    long_question = "请问研发投入包括哪些费用？" * 200  # over 2,000 characters: the form refuses it
+    response = enterprise.post(
+        reverse("policies:ask", args=[policy.pk]), {"question": long_question, "complexity": "complex"}, follow=True
+    )
+    assert response.status_code == 200 and not PolicyQuestion.objects.exists()
+    assert response.context["form"].initial["question"] == long_question
+    assert "form" in response.context and long_question[:50] in response.content.decode()
+    again = enterprise.get(reverse("policies:detail", args=[policy.pk]))  # read once
+    assert not again.context["form"].initial
+    # refused by the service (too short after cleaning): kept as well
+    enterprise.post(reverse("policies:ask", args=[policy.pk]), {"question": "  请问 ", "complexity": "simple"})
+    assert enterprise.get(reverse("policies:detail", args=[policy.pk])).context["form"].initial["question"]
+    # a figure the service refuses keeps what was typed, on that enterprise's page only
+    year = str(datetime.date.today().year - 1)
+    response = enterprise.post(reverse("policies:fact_save"), {"kind": "figure", "field": "revenue", "year": year,
+                                                               "value": "3500"}, follow=True)  # fmt: skip
+    assert response.context["fact_form"].initial["value"] == "3500"
+    # an answer refused by its form is kept for that question
+    asked = questions.ask(actor=world.contact, policy=policy, question="研发投入包括委托研发吗？")
+    liaison = client_for(world.liaison)
+    liaison.post(reverse("policies:answer", args=[asked.pk]), {"answer": "答" * 5001})
+    page = liaison.get(reverse("policies:questions"))
+    forms = {q.pk: q.answer_form for q in page.context["page"].object_list}
+    assert forms[asked.pk].initial["answer"] == "答" * 5001

@@ -26,7 +26,7 @@ from qiaoliang.policies.models import (
     Rule,
     SupportItem,
 )
-from qiaoliang.policies.rules import RuleError, parse_expression
+from qiaoliang.policies.rules import RuleError, check_sensible, parse_expression
 from qiaoliang.policies.services import autogrant, decisions, library, rulebook
 from qiaoliang.policies.services import facts as fact_service
 
@@ -185,12 +185,20 @@ def test_corrections_outlive_a_new_split_and_the_rule_can_be_saved_again(world: 
     assert again.status == "active" and "clause" not in again.expression["all"][0][0]
 
 
-def test_rules_refuse_negative_and_absurd_thresholds() -> None:
-    for text in ("-10人", "1e30亿元"):
-        field = "employees" if text.endswith("人") else "revenue"
+def test_rules_refuse_negative_and_absurd_thresholds_when_written(world: Any) -> None:
+    item = make(world)
+    for field, text in (("employees", "-10人"), ("revenue", "1e30亿元")):
+        with pytest.raises(DomainError) as bad:
+            rulebook.save_rule(actor=world.staff, item=item, expression={"all": [[
+                {"field": field, "op": "gte", "text": text}]]})  # fmt: skip
+        assert bad.value.code == "expression", text
         with pytest.raises(RuleError):
-            parse_expression({"all": [[{"field": field, "op": "gte", "text": text}]]})
-    assert parse_expression({"all": [[{"field": "net_profit", "op": "gte", "text": "-100万元"}]]})
+            check_sensible(parse_expression({"all": [[{"field": field, "op": "gte", "text": text}]]}))
+    check_sensible(parse_expression({"all": [[{"field": "net_profit", "op": "gte", "text": "-100万元"}]]}))
+    # a rule stored before the check still answers: the check-up of every enterprise must not fail on it
+    Rule.objects.filter(item=item, status="active").update(expression={"all": [[
+        {"field": "employees", "op": "gte", "value": "-10", "text": "-10人"}]]})  # fmt: skip
+    assert client_for(world.contact).get(reverse("policies:checkup")).status_code == 200
 
 
 def test_a_policy_text_longer_than_its_column_is_refused_with_a_message(world: Any) -> None:
@@ -259,3 +267,19 @@ def test_a_push_inserted_by_another_run_is_not_told_again(world: Any, monkeypatc
     monkeypatch.setattr(Push.objects, "filter", filter_then_race)
     assert decisions.push_item(item, [world.e1.pk]) == 0
     assert not Notification.objects.filter(kind="policies.push").exists()
+
+
+def test_a_long_list_is_confirmed_in_the_background(world: Any, monkeypatch: Any) -> None:
+    revenue(world, world.e1)
+    revenue(world, world.e2)
+    item = make(world, delivery="automatic")
+    monkeypatch.setattr(autogrant, "CONFIRM_IN_REQUEST", 1)
+    queued: list[tuple[str, tuple[Any, ...]]] = []
+    real = autogrant.enqueue_on_commit
+    monkeypatch.setattr(
+        autogrant, "enqueue_on_commit", lambda name, *args: (queued.append((name, args)), real(name, *args))
+    )
+    assert autogrant.confirm_list(actor=world.staff, item=item) == 2
+    assert queued == [("policies.confirm_cases", (item.pk, world.staff.pk))]
+    assert set(AutoGrantCase.objects.filter(item=item).values_list("status", flat=True)) == {"confirmed"}
+    assert Notification.objects.filter(kind="policies.case.confirmed", user=world.contact).count() == 1
