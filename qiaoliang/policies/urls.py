@@ -17,6 +17,7 @@ urlpatterns = [
     path("cases/<int:pk>/<str:action>/", views_items.case_act, name="case_act"),
     path("facts/", views_facts.facts, name="facts"),
     path("facts/save/", views_facts.fact_save, name="fact_save"),
+    path("facts/fact/<int:pk>/delete/", views_facts.fact_delete, name="fact_delete"),
     path("facts/<str:kind>/<int:pk>/file/", views_facts.evidence, name="evidence"),
     path("facts/import/", views_facts.import_facts, name="import_facts"),
     path("facts/import/template.xlsx", views_facts.import_template, name="import_template"),

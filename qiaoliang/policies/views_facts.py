@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -170,6 +170,21 @@ def review(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     fact_service.review(actor=user, obj=row, approve=approve, note=request.POST.get("note", ""), seen=seen)
     messages.success(request, _("Confirmed.") if approve else _("Returned to the enterprise with your reason."))
     return redirect("policies:review")
+
+
+@login_required
+@require_POST
+def fact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a wrong figure or declaration (the service says who may)."""
+    user: Any = request.user
+    fact = EnterpriseFact.objects.select_related("enterprise").filter(pk=pk).first()
+    if fact is None:
+        raise Http404
+    back = _back(fact.enterprise, request)
+    redirect_on_error(request, back)
+    fact_service.delete_fact(actor=user, fact=fact)
+    messages.success(request, _("Removed. Your policy check-up is being updated."))
+    return redirect(back)
 
 
 @login_required

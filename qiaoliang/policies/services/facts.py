@@ -195,11 +195,23 @@ def set_honour(*, actor: Any, enterprise: Enterprise, text: str, code: str = "",
 
 
 @transaction.atomic
+@transaction.atomic
 def delete_fact(*, actor: Any, fact: EnterpriseFact) -> None:
-    _role(actor, fact.enterprise)
-    enterprise_id, field = fact.enterprise_id, fact.field
-    fact.delete()
-    enqueue_on_commit("policies.recompute_enterprise", enterprise_id, [field])
+    """Remove a wrong figure or declaration. The enterprise removes what it entered and staff have not confirmed;
+    its organisation's staff remove any. The enterprise's answers are computed again."""
+    row = EnterpriseFact.objects.select_for_update().select_related("enterprise").get(pk=fact.pk)
+    role = _role(actor, row.enterprise)
+    if role == "enterprise" and row.status == S.REVIEWED:
+        raise DomainError(_("Staff have confirmed this figure; ask them to correct it, or enter the right value "
+                            "over it."), code="status")  # fmt: skip
+    enterprise, field, what = row.enterprise, row.field, describe(row)
+    evidence, storage = (row.evidence.name, row.evidence.storage) if row.evidence else ("", None)
+    row.delete()
+    if evidence and storage is not None:  # the file goes once the row is gone for good
+        transaction.on_commit(lambda: storage.delete(evidence))
+    audit.record("policies.fact.deleted", actor=actor, target=enterprise, organization_id=_org_id(enterprise),
+                 data={"what": what})  # fmt: skip
+    enqueue_on_commit("policies.recompute_enterprise", enterprise.pk, [field])
 
 
 REVIEW_TITLES = {

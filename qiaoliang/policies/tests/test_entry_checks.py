@@ -149,3 +149,26 @@ def test_what_a_refused_form_held_is_filled_in_again(world: Any) -> None:
     page = liaison.get(reverse("policies:questions"))
     forms = {q.pk: q.answer_form for q in page.context["page"].object_list}
     assert forms[asked.pk].initial["answer"] == "答" * 5001
+
+
+def test_a_wrong_figure_can_be_removed(world: Any) -> None:
+    year = datetime.date.today().year - 1
+    own = fact_service.set_fact(actor=world.contact, enterprise=world.e1, field="revenue", value="3000万元", year=year)
+    confirmed = fact_service.set_fact(actor=world.staff, enterprise=world.e1, field="tax", value="100万元", year=year)
+    other = fact_service.set_fact(actor=world.staff, enterprise=world.e2, field="tax", value="100万元", year=year)
+    enterprise = client_for(world.contact)
+    page = enterprise.get(reverse("policies:facts")).content.decode()
+    assert reverse("policies:fact_delete", args=[own.pk]) in page
+    assert reverse("policies:fact_delete", args=[confirmed.pk]) not in page  # staff confirmed it
+    assert enterprise.get(reverse("policies:fact_delete", args=[own.pk])).status_code == 405
+    response = enterprise.post(reverse("policies:fact_delete", args=[own.pk]), follow=True)
+    assert response.status_code == 200 and not EnterpriseFact.objects.filter(pk=own.pk).exists()
+    refused = enterprise.post(reverse("policies:fact_delete", args=[confirmed.pk]), follow=True)
+    assert EnterpriseFact.objects.filter(pk=confirmed.pk).exists()
+    assert any("确认" in str(m) or "confirmed" in str(m) for m in refused.context["messages"])
+    assert enterprise.post(reverse("policies:fact_delete", args=[other.pk])).status_code == 403
+    assert EnterpriseFact.objects.filter(pk=other.pk).exists()
+    assert enterprise.post(reverse("policies:fact_delete", args=[999_999])).status_code == 404
+    staff = client_for(world.staff)
+    assert staff.post(reverse("policies:fact_delete", args=[confirmed.pk])).status_code == 302
+    assert not EnterpriseFact.objects.filter(pk=confirmed.pk).exists()
