@@ -211,6 +211,12 @@ def delete_fact(*, actor: Any, fact: EnterpriseFact) -> None:
         transaction.on_commit(lambda: storage.delete(evidence))
     audit.record("policies.fact.deleted", actor=actor, target=enterprise, organization_id=_org_id(enterprise),
                  data={"what": what})  # fmt: skip
+    if role == "staff":  # the enterprise's check-up changes: it is told what was removed
+        notify(users=contacts_of([enterprise.pk]), kind="policies.fact.deleted",
+               title=gettext_lazy("A figure of yours was removed: %(what)s"),
+               body=gettext_lazy("Your organisation's staff removed it; enter it again if it was right."),
+               params={"what": what}, url="/policies/facts/", target=enterprise,
+               organization_id=_org_id(enterprise), actor=actor)  # fmt: skip
     enqueue_on_commit("policies.recompute_enterprise", enterprise.pk, [field])
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from qiaoliang.core.exceptions import DomainError
+from qiaoliang.core.models import Notification
 from qiaoliang.orgs.models import Enterprise
 from qiaoliang.policies import dev_rules
 from qiaoliang.policies.models import EnterpriseFact, PolicyQuestion, SupportItem
@@ -169,6 +170,9 @@ def test_a_wrong_figure_can_be_removed(world: Any) -> None:
     assert enterprise.post(reverse("policies:fact_delete", args=[other.pk])).status_code == 403
     assert EnterpriseFact.objects.filter(pk=other.pk).exists()
     assert enterprise.post(reverse("policies:fact_delete", args=[999_999])).status_code == 404
+    assert not Notification.objects.filter(kind="policies.fact.deleted").exists()  # its own removal: no message
     staff = client_for(world.staff)
     assert staff.post(reverse("policies:fact_delete", args=[confirmed.pk])).status_code == 302
     assert not EnterpriseFact.objects.filter(pk=confirmed.pk).exists()
+    told = Notification.objects.filter(kind="policies.fact.deleted", user=world.contact)
+    assert told.count() == 1 and "纳税额" in told.get().title
