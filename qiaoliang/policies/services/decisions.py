@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -257,6 +258,7 @@ def _store_batch(item: SupportItem, rule: Rule, expression: Expression, batch: B
     near = int((((groups == Tri.FALSE).sum(axis=0) == 1) & ((groups != Tri.TRUE).sum(axis=0) == 1)).sum())
     snaps = batch.snapshots
     eligible_ids = [snaps[int(i)].enterprise_id for i in np.nonzero(states == Tri.TRUE)[0]]
+    lock_items([item.pk])
     if exact:  # a chosen part of the enterprises: exactly theirs
         answered = [snap.enterprise_id for snap in snaps]
         for start in range(0, len(answered), 5000):
@@ -289,6 +291,42 @@ def _insert(item_id: int, rule_id: int, enterprise_ids: list[int], now: datetime
     )  # fmt: skip
 
 
+ELIGIBILITY_LOCK = 7301  # first key of the advisory locks that serialise the writes of one item's answers
+
+
+def lock_items(item_ids: Iterable[int]) -> None:
+    """Serialise the writes of these items' stored answers until the transaction ends (PostgreSQL).
+
+    An item's recomputation deletes a range of its answers and inserts the new ones; an enterprise's recomputation
+    inserts and deletes single answers. Without the lock, the enterprise's insert could land between the item's
+    delete and its insert, whose COPY then failed on the unique key; and each side's count of eligible
+    enterprises missed the other's rows. Locks are taken in ascending order, so two writers never wait on each
+    other. SQLite serialises every write already.
+    """
+    ids = sorted(set(item_ids))
+    if not ids or connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_items needs a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, s.id) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) AS s",
+            [ELIGIBILITY_LOCK, ids],
+        )
+
+
+def recount_eligible(item_ids: Iterable[int]) -> None:
+    """Set the items' eligible counts from their stored answers (call with the items locked)."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return
+    stored = (
+        Eligibility.objects.filter(item_id=OuterRef("pk")).order_by().values("item_id")
+        .annotate(n=Count("pk")).values("n")
+    )  # fmt: skip
+    SupportItem.objects.filter(pk__in=ids).update(eligible_count=Coalesce(Subquery(stored), 0))
+
+
 def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None, push: bool = True,
                     enterprise_ids: Sequence[int] | None = None) -> dict[str, int]:  # fmt: skip
     """Answer items for every enterprise their policies reach, loading each batch of enterprises once.
@@ -305,9 +343,11 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
     totals = {"eligible": 0, "needs_data": 0, "near_miss": 0, "pushed": 0}
     idle = [pk for pk in items if pk not in rules]
     if idle:
-        Eligibility.objects.filter(item_id__in=idle).delete()
-        SupportItem.objects.filter(pk__in=idle).update(eligible_count=0, needs_data_count=0, near_miss_count=0,
-                                                       computed_at=now)  # fmt: skip
+        with transaction.atomic():
+            lock_items(idle)
+            Eligibility.objects.filter(item_id__in=idle).delete()
+            SupportItem.objects.filter(pk__in=idle).update(eligible_count=0, needs_data_count=0, near_miss_count=0,
+                                                           computed_at=now)  # fmt: skip
     if not rules:
         return totals
     parsed = {item_id: parse_rule(rule, book) for item_id, rule in rules.items()}
@@ -326,7 +366,11 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
         members = Membership.objects.filter(
             status=Membership.Status.ACTIVE, organization__path__startswith=items[item_id].policy.organization.path
         )
-        Eligibility.objects.filter(item_id=item_id).exclude(enterprise_id__in=members.values("enterprise_id")).delete()
+        with transaction.atomic():
+            lock_items([item_id])
+            Eligibility.objects.filter(item_id=item_id).exclude(
+                enterprise_id__in=members.values("enterprise_id")
+            ).delete()
     exact = enterprise_ids is not None
     by_path: dict[str, list[int]] = {}
     for item_id in rules:
@@ -348,15 +392,13 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
                 counts[item_id][0] += eligible
                 counts[item_id][1] += unknown
                 counts[item_id][2] += near
-    if enterprise_ids is not None:  # a part of the enterprises: the stored counts are recounted, not replaced
-        stored = dict(Eligibility.objects.filter(item_id__in=list(counts)).values("item_id")
-                      .annotate(n=Count("pk")).values_list("item_id", "n"))  # fmt: skip
     for item_id, (eligible, unknown, near) in counts.items():
-        if enterprise_ids is not None:
-            SupportItem.objects.filter(pk=item_id).update(eligible_count=stored.get(item_id, 0))
-        else:
-            SupportItem.objects.filter(pk=item_id).update(eligible_count=eligible, needs_data_count=unknown,
-                                                          near_miss_count=near, computed_at=now)  # fmt: skip
+        with transaction.atomic():  # the eligible count is the stored answers', whoever else wrote some meanwhile
+            lock_items([item_id])
+            if enterprise_ids is None:
+                SupportItem.objects.filter(pk=item_id).update(needs_data_count=unknown, near_miss_count=near,
+                                                              computed_at=now)  # fmt: skip
+            recount_eligible([item_id])
         totals["eligible"] += eligible
         totals["needs_data"] += unknown
         totals["near_miss"] += near
@@ -433,17 +475,28 @@ def recompute_enterprise(enterprise_id: int, *, fields: Iterable[str] | None = N
         if changed is not None:
             stored = stored.filter(item_id__in=answered)
         before = set(stored.values_list("item_id", flat=True))
-        stored.delete()
-        Eligibility.objects.bulk_create(
-            [Eligibility(item=rule.item, enterprise_id=enterprise_id, rule=rule, computed_at=now)
-             for rule in eligible.values()], ignore_conflicts=True,  # an item's recompute may have stored it meanwhile
-        )  # fmt: skip
-        # the items' eligible counts follow (an item's list and the statistics read them)
         gained, lost = set(eligible) - before, before - set(eligible)
-        if gained:
-            SupportItem.objects.filter(pk__in=gained).update(eligible_count=F("eligible_count") + 1)
+        # Only the answers that change are written, with their items locked: an item's recomputation running at
+        # the same time waits, or is waited for (its rows and this enterprise's never collide).
+        lock_items(gained | lost)
         if lost:
-            SupportItem.objects.filter(pk__in=lost, eligible_count__gt=0).update(eligible_count=F("eligible_count") - 1)
+            Eligibility.objects.filter(enterprise_id=enterprise_id, item_id__in=lost).delete()
+        Eligibility.objects.bulk_create(
+            [Eligibility(item=eligible[item_id].item, enterprise_id=enterprise_id, rule=eligible[item_id],
+                         computed_at=now) for item_id in sorted(gained)],
+            ignore_conflicts=True,  # an item's recomputation stored it between the read above and the lock
+        )  # fmt: skip
+        kept = set(eligible) & before
+        if kept:  # answered again under another version of the rule: the stored answer names the new one
+            stale = [item_id for item_id, rule_id in Eligibility.objects.filter(
+                enterprise_id=enterprise_id, item_id__in=kept).values_list("item_id", "rule_id")
+                if rule_id != eligible[item_id].pk]  # fmt: skip
+            for item_id in stale:
+                Eligibility.objects.filter(enterprise_id=enterprise_id, item_id=item_id).update(
+                    rule_id=eligible[item_id].pk, computed_at=now
+                )
+        # the items' eligible counts follow (an item's list and the statistics read them)
+        recount_eligible(gained | lost)
     newly = [rule.item for item_id, rule in eligible.items() if item_id not in before]
     pushed = 0
     if push and newly:
