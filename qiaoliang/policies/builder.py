@@ -269,6 +269,8 @@ def rows_of(expression: dict[str, Any] | None, book: ThresholdBook) -> list[Row]
                 text = "、".join(labels.get(str(v), str(v)) for v in value)
             elif spec.kind == Kind.REGION and isinstance(value, list):
                 text = "、".join(_region_names([str(v) for v in value]))
+            elif spec.kind == Kind.INDUSTRY and isinstance(value, list):
+                text = "、".join(_industry_name(str(v)) for v in value)
             elif isinstance(value, list):
                 text = "、".join(str(v) for v in value)
             else:
@@ -280,6 +282,18 @@ def rows_of(expression: dict[str, Any] | None, book: ThresholdBook) -> list[Row]
                             clause=cond.get("clause"), code=code, label=str(cond.get("label") or "")))  # fmt: skip
             rows[-1].was = rows[-1].signature()
     return rows
+
+
+def _industry_name(code: str) -> str:
+    """An industry as staff read it and the builder reads it back: 662 货币金融服务, 制造业 (a section); the code
+    alone where neither reads back (a name holding a list separator, as 农、林、牧、渔业 does)."""
+    item = industry_resolver().by_code.get(code)
+    if item is None:
+        return code
+    for text in (f"{item.code} {item.name}", item.name):  # the first that reads back as this very class
+        if len(_items(text)) == 1 and industry_resolver().resolve(text).code == code:
+            return text
+    return code
 
 
 def _region_names(codes: list[str]) -> list[str]:

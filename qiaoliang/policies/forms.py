@@ -168,6 +168,11 @@ class FactForm(BootstrapForm):
     year = forms.IntegerField(label=_("Year"), required=False, min_value=1980, max_value=2100,
                               help_text=_("For yearly figures (revenue, tax, R&D, employees …)."))  # fmt: skip
     value = forms.CharField(label=_("Value"), max_length=40, help_text=_("With its unit: 2000万元, 0.2亿元, 35人, 5%."))
+    evidence = forms.FileField(
+        label=_("Evidence (PDF or image, optional)"), required=False,
+        help_text=_("An audit report, a tax statement or a social insurance list that shows the figure."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+    )  # fmt: skip
 
 
 class DeclarationForm(BootstrapForm):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qiaoliang.core.background import background
-from qiaoliang.policies.services import autogrant, decisions, questions
+from qiaoliang.policies.services import autogrant, decisions, library, questions
 
 
 @background("policies.recompute_policy")
@@ -40,3 +40,9 @@ def remind_questions() -> int:
 def confirm_cases(item_id: int, actor_id: int) -> int:
     """Confirm a long 免申即享 list: every enterprise on it is asked for its intent."""
     return autogrant.confirm_listed_cases(item_id, actor_id)
+
+
+@background("policies.tell_withdrawn")
+def tell_withdrawn(policy_id: int, reason: str, actor_id: int | None = None) -> int:
+    """Tell the enterprises pushed an item of a withdrawn policy that it is withdrawn, and why."""
+    return library.tell_withdrawn(policy_id, reason, actor_id)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("items/<int:pk>/cases/", views_items.case_add, name="case_add"),
     path("items/<int:pk>/recompute/", views_items.recompute, name="recompute"),
     path("clauses/<int:pk>/propose/", views_items.propose, name="propose"),
+    path("clauses/<int:pk>/propose/to/<int:item_pk>/", views_items.propose_to_item, name="propose_to_item"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),

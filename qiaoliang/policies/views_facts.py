@@ -81,9 +81,9 @@ def fact_save(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", "figure")
     form: forms.Form
     form_class = {"declaration": DeclarationForm, "honour": HonourForm}.get(kind, FactForm)
-    form = form_class(request.POST, request.FILES) if form_class is HonourForm else form_class(request.POST)
+    form = form_class(request.POST) if form_class is DeclarationForm else form_class(request.POST, request.FILES)
     draft = f"policies.fact.{kind if kind in ('declaration', 'honour') else 'figure'}.{enterprise.pk}"
-    fields = [name for name in form.fields if name != "certificate"]  # a file cannot be kept
+    fields = [name for name in form.fields if name not in ("certificate", "evidence")]  # a file cannot be kept
     if not form.is_valid():
         drafts.keep(request, draft, request.POST, fields)
         messages.error(request, form_errors(form))
@@ -102,7 +102,7 @@ def fact_save(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Honour saved; it counts once reviewed."))
         else:
             fact_service.set_fact(actor=user, enterprise=enterprise, field=data["field"], value=data["value"],
-                                  year=data.get("year") or 0)  # fmt: skip
+                                  year=data.get("year") or 0, evidence=data.get("evidence") or None)  # fmt: skip
             messages.success(request, _("Figure saved. Your policy check-up is being updated."))
     return redirect(back)
 
@@ -194,7 +194,7 @@ def evidence(request: HttpRequest, kind: str, pk: int) -> HttpResponseBase:
     row = cast(EnterpriseFact | EnterpriseHonour, get_for_user(model.objects.all(), user, VIEW, pk=pk))
     file = row.certificate if isinstance(row, EnterpriseHonour) else row.evidence
     if not file or not file.name:
-        raise PermissionDenied
+        raise Http404
     extension = str(file.name).rsplit(".", 1)[-1].lower()
     content_type = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}.get(
         extension, "application/octet-stream"

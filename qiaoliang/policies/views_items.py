@@ -270,7 +270,56 @@ def propose(request: HttpRequest, pk: int) -> HttpResponse:
         "clause": clause, "proposals": proposals, "reviewed": kept is not None, "items": items,
         "entry_types": rulebook.ENTRY_TYPES, "relations": rulebook.RELATIONS, "blank_rows": range(2),
         "json": json.dumps({"all": [[p.condition] for p in shown if p.condition]}, ensure_ascii=False, indent=1),
+        "kept_json": json.dumps([p.condition for p in shown if p.condition], ensure_ascii=False),
     })  # fmt: skip
+
+
+MAX_KEPT_JSON = 20_000  # characters of kept conditions posted to the rule editor
+
+
+@login_required
+@require_POST
+def propose_to_item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """The kept conditions of a clause go into an item's rule editor as new groups (each must hold), after the
+    rule in force; staff check them and save, and the rule's test cases decide whether the version goes in force."""
+    user: Any = request.user
+    clause = Clause.objects.select_related("policy").filter(pk=pk).first()
+    if clause is None or not can(user, CHANGE, clause.policy):
+        raise PermissionDenied
+    row = get_object_or_404(SupportItem, pk=item_pk, policy_id=clause.policy_id)
+    back = reverse("policies:propose", args=[clause.pk])
+    raw = request.POST.get("conditions", "")
+    try:
+        conditions = json.loads(raw) if 0 < len(raw) <= MAX_KEPT_JSON else None
+    except ValueError:
+        conditions = None
+    book = decisions.threshold_book()
+    added = None
+    if isinstance(conditions, list) and conditions and all(isinstance(c, dict) for c in conditions):
+        try:  # posted text: anything the builder cannot show is refused below
+            added = builder.rows_of({"all": [[c] for c in conditions]}, book)
+        except (AttributeError, TypeError, ValueError):
+            added = None
+    if not added:
+        messages.error(request, _("No condition to add: read the clause again and keep its conditions."))
+        return redirect(back)
+    active = row.rules.filter(status=Rule.Status.ACTIVE).first()
+    rows = builder.rows_of(active.expression if active else None, book)
+    if rows is None:
+        messages.error(request, _("The rule of %(item)s has tiers; add the conditions in its JSON editor.")
+                       % {"item": row.name})  # fmt: skip
+        return redirect(reverse("policies:item", args=[row.pk]) + "#rule")
+    if len(rows) + len(added) > builder.MAX_ROWS:
+        messages.error(request, _("At most %(max)d conditions.") % {"max": builder.MAX_ROWS})
+        return redirect(back)
+    offset = max((r.group for r in rows), default=0)
+    for condition in added:
+        condition.group += offset
+    request.session[f"policies-builder-{row.pk}"] = [dataclasses.asdict(r) for r in rows + added]
+    messages.info(request, _("%(count)d conditions were added to the rule editor of %(item)s, each as a group of "
+                             "its own. Check them and save: nothing changes until you do.")
+                  % {"count": len(added), "item": row.name})  # fmt: skip
+    return redirect(reverse("policies:item", args=[row.pk]) + "#builder")
 
 
 def _reviewed_rows(request: HttpRequest) -> list[rulebook.ReviewedRow]:
@@ -317,7 +366,7 @@ def recompute(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """免申即享 steps: staff confirm the list, exclude, mark paid; the enterprise accepts or declines."""
+    """免申即享 steps: staff confirm the list, exclude (and undo it), mark paid; the enterprise accepts or declines."""
     user: Any = request.user
     if action == "confirm_all":
         row = get_for_user(SupportItem.objects.select_related("policy"), user, CHANGE, pk=pk)
@@ -337,6 +386,9 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     elif action == "exclude":
         autogrant.exclude(actor=user, case=case, reason=request.POST.get("reason", ""))
         messages.success(request, _("Excluded."))
+    elif action == "restore":
+        autogrant.restore(actor=user, case=case)
+        messages.success(request, _("Back on the list; confirm it to ask the enterprise."))
     elif action == "paid":
         autogrant.mark_paid(actor=user, case=case, amount=request.POST.get("amount"),
                             reference=request.POST.get("reference", ""))  # fmt: skip

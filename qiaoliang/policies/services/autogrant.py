@@ -20,7 +20,7 @@ from qiaoliang.core.permissions import CHANGE, require
 from qiaoliang.core.text import clean_text
 from qiaoliang.core.transitions import Transitions
 from qiaoliang.orgs.selectors import contacts_of, managers_of
-from qiaoliang.policies.models import AutoGrantCase, AutoGrantCaseStatusChange, SupportItem
+from qiaoliang.policies.models import AutoGrantCase, AutoGrantCaseStatusChange, Eligibility, SupportItem
 from qiaoliang.policies.permissions import RESPOND
 
 C = AutoGrantCase.Status
@@ -103,6 +103,26 @@ def exclude(*, actor: Any, case: AutoGrantCase, reason: str) -> AutoGrantCase:
                params={"item": moved.item.name, "reason": clean_text(reason)[:300]},
                url=reverse("policies:cases"), target=moved, organization_id=moved.organization_id,
                actor=actor)  # fmt: skip
+    return moved
+
+
+@transaction.atomic
+def restore(*, actor: Any, case: AutoGrantCase) -> AutoGrantCase:
+    """Undo an exclusion: the case is listed again (for staff to confirm), if the enterprise still qualifies."""
+    require(actor, CHANGE, case)
+
+    def still_qualifies(locked: AutoGrantCase) -> None:
+        if not Eligibility.objects.filter(item_id=locked.item_id, enterprise_id=locked.enterprise_id).exists():
+            raise DomainError(_("By its current data the enterprise no longer qualifies for this item, so it cannot "
+                                "be put back on the list."), code="case")  # fmt: skip
+
+    moved = CASE_TRANSITIONS.move(case, C.LISTED, actor=actor, note=_("Put back on the list"), check=still_qualifies)
+    if moved.history.filter(to_status=C.CONFIRMED).exists():  # it was told it was taken off: it is told again
+        notify(users=contacts_of([moved.enterprise_id]), kind="policies.case.restored",
+               title=gettext_lazy("%(item)s: your enterprise is back on the list"),
+               body=gettext_lazy("The secretariat will ask you again to confirm that you want it."),
+               params={"item": moved.item.name}, url=reverse("policies:cases"), target=moved,
+               organization_id=moved.organization_id, actor=actor)  # fmt: skip
     return moved
 
 

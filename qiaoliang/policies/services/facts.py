@@ -102,7 +102,10 @@ def set_fact(*, actor: Any, enterprise: Enterprise, field: str, value: str, year
         defaults={"value": stored, "status": status, "entered_text": str(value)[:60],
                   "origin": origin or ("staff" if role == "staff" else "enterprise"), "entered_by": _user(actor)},
     )  # fmt: skip
+    replaced = ""  # an evidence file that no longer belongs to the figure: deleted once the change commits
     if not created:
+        if fact.evidence and (evidence is not None or fact.value != stored):  # a new figure needs its own evidence
+            replaced, fact.evidence = str(fact.evidence.name), None
         fact.value, fact.status, fact.entered_text = stored, status, str(value)[:60]
         fact.origin, fact.entered_by = origin or ("staff" if role == "staff" else "enterprise"), _user(actor)
         fact.reviewed_by = _user(actor) if role == "staff" else None
@@ -113,6 +116,9 @@ def set_fact(*, actor: Any, enterprise: Enterprise, field: str, value: str, year
         check_upload(evidence, allowed=EVIDENCE_TYPES, max_bytes=EVIDENCE_MAX_MB * 1024 * 1024)
         fact.evidence = evidence
     fact.save()
+    if replaced:
+        storage = EnterpriseFact._meta.get_field("evidence").storage  # type: ignore[attr-defined]
+        transaction.on_commit(lambda: storage.delete(replaced))
     audit.record("policies.fact.saved", actor=actor, target=enterprise, organization_id=_org_id(enterprise),
                  data={"field": field, "key": key, "year": year, "value": format(stored, "f")})  # fmt: skip
     enqueue_on_commit("policies.recompute_enterprise", enterprise.pk, [field])

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qiaoliang.accounts.models import User
 from qiaoliang.core import audit
 from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
@@ -195,15 +196,41 @@ def withdraw(*, actor: Any, policy: Policy, reason: str) -> Policy:
     if not reason.strip():
         raise DomainError(_("Say why the policy is withdrawn."), code="reason")
     policy = POLICY_TRANSITIONS.move(policy, P.WITHDRAWN, actor=actor, note=reason)
-    # The enterprises told they qualify are told it is withdrawn, with the reason (before their answers go).
-    told = list(Push.objects.filter(item__policy=policy).values_list("enterprise_id", flat=True).distinct())
-    if told:
-        notify(users=contacts_of(told), kind="policies.withdrawn", title=WITHDRAWN_TITLE,
-               body=reason.replace("%", "%%"), params={"policy": policy.title},
-               url=reverse("policies:detail", args=[policy.pk]), target=policy,
-               organization_id=policy.organization_id, actor=actor)  # fmt: skip
+    # The enterprises told they qualify are told it is withdrawn, with the reason: in the background, as they
+    # may be many (their pushes stay, so the task finds them after the answers are gone).
+    enqueue_on_commit("policies.tell_withdrawn", policy.pk, reason, getattr(actor, "pk", None))
     enqueue_on_commit("policies.recompute_policy", policy.pk)
     return policy
+
+
+TELL_CHUNK = 1000  # enterprises per notification write
+
+
+def tell_withdrawn(policy_id: int, reason: str, actor_id: int | None = None) -> int:
+    """Tell the contacts of every enterprise pushed an item of a withdrawn policy, with the reason; in chunks.
+
+    Returns how many enterprises were told. A policy published again meanwhile is not announced as withdrawn.
+    """
+    policy = Policy.objects.filter(pk=policy_id).first()
+    if policy is None or policy.status != P.WITHDRAWN:
+        return 0
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    told = 0
+    last = 0
+    while True:
+        chunk = list(
+            Push.objects.filter(item__policy=policy, enterprise_id__gt=last).order_by("enterprise_id")
+            .values_list("enterprise_id", flat=True).distinct()[:TELL_CHUNK]
+        )  # fmt: skip
+        if not chunk:
+            return told
+        with transaction.atomic():
+            notify(users=contacts_of(chunk), kind="policies.withdrawn", title=WITHDRAWN_TITLE,
+                   body=reason.replace("%", "%%"), params={"policy": policy.title},
+                   url=reverse("policies:detail", args=[policy.pk]), target=policy,
+                   organization_id=policy.organization_id, actor=actor)  # fmt: skip
+        told += len(chunk)
+        last = chunk[-1]
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from qiaoliang.core.notifications import notify
 from qiaoliang.core.permissions import VIEW, require
 from qiaoliang.core.text import clean_text, compact_text
 from qiaoliang.core.workdays import add_working_days
+from qiaoliang.orgs.models import Enterprise
 from qiaoliang.orgs.selectors import contacts_of, get_scope, liaisons_of, managers_of
 from qiaoliang.policies.models import Policy, PolicyQuestion
 from qiaoliang.policies.permissions import ANSWER
@@ -50,6 +51,13 @@ def ask(*, actor: Any, policy: Policy, question: str, complexity: str = "simple"
     if complexity not in WORKING_DAYS:
         raise DomainError(_("Unknown complexity."), code="complexity")
     enterprise_id = min(scope.own_enterprise_ids)
+    # One enterprise's questions are written one at a time (its row locked): the limit below holds under
+    # concurrent requests, and a form sent twice (a double click, a resent request) asks once.
+    Enterprise.objects.select_for_update().filter(pk=enterprise_id).first()
+    same = PolicyQuestion.objects.filter(policy=policy, enterprise_id=enterprise_id, question=text,
+                                         status=PolicyQuestion.Status.OPEN).first()  # fmt: skip
+    if same is not None:
+        return same
     if PolicyQuestion.objects.filter(enterprise_id=enterprise_id, status=PolicyQuestion.Status.OPEN).count() >= (
         MAX_OPEN_PER_ENTERPRISE
     ):

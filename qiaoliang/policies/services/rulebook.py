@@ -20,7 +20,7 @@ from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.permissions import CHANGE, require
 from qiaoliang.policies import dev_rules, extraction
-from qiaoliang.policies.facts import snapshot_from_json
+from qiaoliang.policies.facts import FIELDS, snapshot_from_json
 from qiaoliang.policies.models import Clause, ConditionCorrection, Policy, Rule, RuleTestCase, SupportItem
 from qiaoliang.policies.rules import RuleError, ThresholdBook, check_sensible, evaluate, parse_expression
 from qiaoliang.policies.services.decisions import parse_rule, threshold_book
@@ -222,6 +222,13 @@ class Proposal:
     condition: dict[str, Any] | None  # the engine condition it becomes, when it can
     problem: str = ""
     original: dict[str, str] | None = None  # what the reading proposed, when the shown values were edited
+
+    @property
+    def field_label(self) -> str:
+        """What the condition is on, as the rule editor names it (营业收入, 荣誉/资质), not the code."""
+        code = str((self.condition or {}).get("field", ""))
+        spec = FIELDS.get(code)
+        return str(spec.label) if spec is not None else code
 
 
 def propose_conditions(clause: Clause) -> list[Proposal]:

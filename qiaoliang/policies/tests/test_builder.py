@@ -61,6 +61,12 @@ def test_rows_become_the_engines_json_and_come_back() -> None:
     assert without_labels(again) == without_labels(data)
     assert again["all"][0][0]["label"] == "注册地属于北京市、杭州市西湖区"  # unchanged rows keep their label
     assert back[0].value == "北京市、浙江省杭州市西湖区"  # regions are shown by full name
+    assert back[4].value == "制造业、6513 应用软件开发"  # industries by name, and read back as the same codes
+    coded = {"all": [[{"field": "industry", "op": "in", "value": ["662", "A", "C"]}]]}
+    shown = builder.rows_of(coded, book)
+    assert shown is not None and shown[0].value == "662 货币银行服务、A、制造业"  # 农、林、牧、渔业 would split
+    assert builder.expression_of([Row(1, "industry", "in", shown[0].value)], book)["all"][0][0]["value"] == [
+        "662", "A", "C"]  # fmt: skip
     assert builder.rows_of({"all": [], "tiers": [{"label": "一档", "all": []}]}, book) is None
 
 
