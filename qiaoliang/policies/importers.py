@@ -28,7 +28,7 @@ from qiaoliang.orgs.models import Enterprise, Membership
 from qiaoliang.orgs.selectors import contacts_of, get_scope
 from qiaoliang.policies.facts import FIELDS, Source
 from qiaoliang.policies.models import EnterpriseFact
-from qiaoliang.policies.units import Dimension, UnitError, parse_quantity
+from qiaoliang.policies.units import Dimension, UnitError, is_bare_number, parse_quantity
 
 USCC = "统一社会信用代码"
 NAME = "企业名称"
@@ -114,7 +114,7 @@ def _figure(code: str, unit: str) -> Any:
         text = cell_text(value)
         if text in ("", "-", "—", "/"):
             return None
-        bare = text.replace(",", "").replace("，", "").lstrip("-").replace(".", "", 1).isdigit()
+        bare = is_bare_number(text)
         if bare and not unit and dimension == Dimension.MONEY:
             raise CellError(
                 _("%(value)s has no unit: write 2000万元 in the cell, or the unit in the header (营业收入（万元）).")

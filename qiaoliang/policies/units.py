@@ -202,6 +202,15 @@ def to_base(number: Decimal, unit: str, dimension: Dimension) -> Decimal:
     raise UnitError(_("Unknown unit: %(unit)s.") % {"unit": unit or "—"}, code="unit")
 
 
+_BARE_NUMBER_RE = re.compile(r"[-+−负]?[0-9,，]*\.?[0-9]+")
+
+
+def is_bare_number(text: str) -> bool:
+    """A number written without a unit ("3500", "-1,200.5", full-width digits too): for money, 元 or 万元 is a guess
+    that callers must not make."""
+    return bool(_BARE_NUMBER_RE.fullmatch(normalize_text(str(text)).replace(" ", "")))
+
+
 def parse_quantity(text: str, dimension: Dimension) -> Decimal:
     """Read "2000万元", "1.5亿", "5%", "三年", "20人" in the given dimension; return the base-unit Decimal."""
     value = normalize_text(text).replace(" ", "").replace(",", "").replace("，", "")

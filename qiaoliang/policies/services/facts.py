@@ -7,7 +7,6 @@ change recomputes the enterprise's decisions in the background (well under a sec
 from __future__ import annotations
 
 import datetime
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +28,7 @@ from qiaoliang.orgs.selectors import contacts_of, get_scope, reviewing_organizat
 from qiaoliang.policies import honour_rules, honours
 from qiaoliang.policies.facts import FIELDS, Source
 from qiaoliang.policies.models import EnterpriseFact, EnterpriseHonour
-from qiaoliang.policies.units import Dimension, UnitError, format_quantity, parse_quantity
+from qiaoliang.policies.units import Dimension, UnitError, format_quantity, is_bare_number, parse_quantity
 
 S = EnterpriseFact.Status
 EARLIEST_YEAR = 1980
@@ -125,14 +124,11 @@ def set_fact(*, actor: Any, enterprise: Enterprise, field: str, value: str, year
     return fact
 
 
-_BARE_NUMBER_RE = re.compile(r"\s*[-+]?[\d,，]*\.?\d+\s*")
-
-
 def _quantity(field: str, value: str) -> Decimal:
     """A figure as people enter it: money always with its unit (3500 could be 元 or 万元), counts whole."""
     dimension = FIELDS[field].dimension
     text = normalize_text(str(value))
-    if dimension == Dimension.MONEY and _BARE_NUMBER_RE.fullmatch(text):
+    if dimension == Dimension.MONEY and is_bare_number(text):
         raise DomainError(_("%(value)s has no unit: write it with its unit, e.g. 2000万元 or 0.2亿元.")
                           % {"value": str(value)[:40]}, code="value")  # fmt: skip
     try:

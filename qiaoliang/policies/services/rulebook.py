@@ -68,9 +68,12 @@ def run_case(
     except (UnitError, ValueError, TypeError, KeyError, AttributeError) as exc:
         return "", str(getattr(exc, "message", exc))
     outcome = evaluate(expression, snapshot, on, book if book is not None else threshold_book())
-    if expected_missing and outcome.decision == "needs_data" and set(outcome.missing_fields) != set(expected_missing):
-        missing = "、".join(outcome.missing_fields)
-        return outcome.decision, _("Needs other data than expected: %(missing)s") % {"missing": missing}
+    if outcome.decision == "needs_data":
+        missing = "、".join(str(FIELDS[code].label) if code in FIELDS else code for code in outcome.missing_fields)
+        if expected_missing and set(outcome.missing_fields) != set(expected_missing):
+            return outcome.decision, _("Needs other data than expected: %(missing)s") % {"missing": missing}
+        if expected != "needs_data":  # say which: a regional policy's case without a region, a year not given
+            return outcome.decision, _("Data missing: %(missing)s") % {"missing": missing}
     return outcome.decision, ""
 
 

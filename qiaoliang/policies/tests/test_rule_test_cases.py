@@ -56,6 +56,13 @@ def test_a_regional_policys_cases_need_the_region_as_enterprises_do(world: Any) 
     got = {result.case.name: (result.got, result.passed) for result in rulebook.run_test_cases(rule)}
     assert got == {"no region": ("needs_data", False), "in Beijing": ("eligible", True),
                    "elsewhere": ("ineligible", True)}  # fmt: skip
+    # the failed case says what it lacks, on the item page as in the check-up
+    failed = next(r for r in rulebook.run_test_cases(rule) if r.case.name == "no region")
+    assert failed.error in ("Data missing: registered in", "缺少数据：注册地")
+    client = Client()
+    client.force_login(world.staff)
+    page = client.get(f"/policies/items/{rule.item_id}/").content.decode()
+    assert f"（{failed.error}）" in page
 
 
 def test_a_case_keeps_its_reference_day_across_new_year(world: Any) -> None:

@@ -391,3 +391,13 @@ def test_to_base():
 def test_format_quantity(value, dimension, text):
     assert format_quantity(value, dimension) == text
     assert parse_quantity(text, dimension) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "bare"),
+    [("3500", True), (" -1,200.5 ", True), ("１２３", True), ("−3500", True), ("负3500", True), ("+5", True),
+     ("3500万元", False), ("0.2亿", False), ("35人", False), ("三千", False), ("", False), ("5%", False)],
+)  # fmt: skip
+def test_a_number_without_its_unit_is_told_apart(text: str, bare: bool) -> None:
+    """One test for the figure form and the figures import: money written without a unit is refused by both."""
+    assert units.is_bare_number(text) is bare
