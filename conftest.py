@@ -27,7 +27,9 @@ def _bulk_deserialize_db_from_string(self: Any, data: str) -> None:
     of the regions, industries, honours and holidays the migrations load, which cost 6 s before every
     transactional test on PostgreSQL (2 s on SQLite). Here each model's rows are inserted in bulk, overwriting
     rows with the same key (the first transactional test finds them still there). Models with parents fall back
-    to Django's way; constraints are checked at the end, as Django does.
+    to Django's way; constraints are checked at the end, as Django does. Unlike Django's raw saves, no
+    pre_save/post_save signal is sent and auto_now columns take the time of the restore: no receiver of ours
+    acts on reference rows, and none of their tables has such a column the tests read.
     """
     from io import StringIO
 

@@ -257,6 +257,7 @@ def import_facts(*, actor: Any, parsed: ImportResult) -> ImportResult:
             existing[(stored.enterprise_id, stored.field, stored.year)] = stored
     new: list[EnterpriseFact] = []
     changed: list[EnterpriseFact] = []
+    dropped: list[str] = []  # evidence files of changed figures, deleted once the import commits
     for key, (value, text) in wanted.items():
         fact = existing.get(key)
         if fact is None:
@@ -268,6 +269,9 @@ def import_facts(*, actor: Any, parsed: ImportResult) -> ImportResult:
         elif fact.value == value and fact.status == EnterpriseFact.Status.REVIEWED:
             continue  # already so, and reviewed: nothing to write, nobody to tell
         else:
+            if fact.evidence and fact.value != value:  # the old figure's report does not show the new one
+                dropped.append(str(fact.evidence.name))
+                fact.evidence = ""  # type: ignore[assignment]
             fact.value, fact.entered_text, fact.status = value, text, EnterpriseFact.Status.REVIEWED
             fact.origin, fact.entered_by, fact.reviewed_by, fact.reviewed_at = (
                 EnterpriseFact.Origin.IMPORT,
@@ -280,8 +284,16 @@ def import_facts(*, actor: Any, parsed: ImportResult) -> ImportResult:
     EnterpriseFact.objects.bulk_create(new, batch_size=2000)
     EnterpriseFact.objects.bulk_update(
         changed, ["value", "entered_text", "status", "origin", "entered_by", "reviewed_by", "reviewed_at",
-                  "review_note", "updated_at"], batch_size=2000,
+                  "review_note", "updated_at", "evidence"], batch_size=2000,
     )  # fmt: skip
+    if dropped:
+        storage = EnterpriseFact._meta.get_field("evidence").storage  # type: ignore[attr-defined]
+
+        def delete_dropped() -> None:
+            for name in dropped:
+                storage.delete(name)
+
+        transaction.on_commit(delete_dropped)
     parsed.created, parsed.changed = len(new), len(changed)
     written = [*new, *changed]
     ids = sorted({fact.enterprise_id for fact in written})

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from qiaoliang.core.background import enqueue_on_commit
@@ -291,7 +291,7 @@ def propose_to_item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse
     raw = request.POST.get("conditions", "")
     try:
         conditions = json.loads(raw) if 0 < len(raw) <= MAX_KEPT_JSON else None
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting ([[[[…]]]]) exhausts the parser's stack
         conditions = None
     book = decisions.threshold_book()
     added = None
@@ -309,16 +309,20 @@ def propose_to_item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse
         messages.error(request, _("The rule of %(item)s has tiers; add the conditions in its JSON editor.")
                        % {"item": row.name})  # fmt: skip
         return redirect(reverse("policies:item", args=[row.pk]) + "#rule")
-    if len(rows) + len(added) > builder.MAX_ROWS:
-        messages.error(request, _("At most %(max)d conditions.") % {"max": builder.MAX_ROWS})
-        return redirect(back)
     offset = max((r.group for r in rows), default=0)
+    if len(rows) + len(added) > builder.MAX_ROWS or offset + len(added) > builder.MAX_GROUP:
+        messages.error(request, _("The rule of %(item)s would have more than %(groups)d groups or %(rows)d "
+                                  "conditions; add fewer, or edit it as JSON.")
+                       % {"item": row.name, "groups": builder.MAX_GROUP, "rows": builder.MAX_ROWS})  # fmt: skip
+        return redirect(back)
     for condition in added:
         condition.group += offset
     request.session[f"policies-builder-{row.pk}"] = [dataclasses.asdict(r) for r in rows + added]
-    messages.info(request, _("%(count)d conditions were added to the rule editor of %(item)s, each as a group of "
-                             "its own. Check them and save: nothing changes until you do.")
-                  % {"count": len(added), "item": row.name})  # fmt: skip
+    messages.info(request, ngettext(
+        "%(count)d condition was added to the rule editor of %(item)s, as a group of its own. Check it and save: "
+        "nothing changes until you do.",
+        "%(count)d conditions were added to the rule editor of %(item)s, each as a group of its own. Check them "
+        "and save: nothing changes until you do.", len(added)) % {"count": len(added), "item": row.name})  # fmt: skip
     return redirect(reverse("policies:item", args=[row.pk]) + "#builder")
 
 

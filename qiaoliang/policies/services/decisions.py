@@ -21,13 +21,14 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.notifications import notify
 from qiaoliang.orgs.models import Enterprise, Membership
 from qiaoliang.orgs.selectors import contacts_of
@@ -291,28 +292,36 @@ def _insert(item_id: int, rule_id: int, enterprise_ids: list[int], now: datetime
     )  # fmt: skip
 
 
-ELIGIBILITY_LOCK = 7301  # first key of the advisory locks that serialise the writes of one item's answers
+ELIGIBILITY_LOCK = 7301  # first key of the advisory locks over the items' stored answers (second: the bucket)
+ENTERPRISE_LOCK = 7302  # first key of the advisory lock over one enterprise's recomputation
+LOCK_BUCKETS = 64  # items share this many locks: an enterprise's recomputation never holds more than 64
 
 
-def lock_items(item_ids: Iterable[int]) -> None:
-    """Serialise the writes of these items' stored answers until the transaction ends (PostgreSQL).
+def lock_items(item_ids: Iterable[int], *, shared: bool = False) -> None:
+    """Hold the stored answers of these items until the transaction ends (PostgreSQL; SQLite serialises writes).
 
-    An item's recomputation deletes a range of its answers and inserts the new ones; an enterprise's recomputation
-    inserts and deletes single answers. Without the lock, the enterprise's insert could land between the item's
-    delete and its insert, whose COPY then failed on the unique key; and each side's count of eligible
-    enterprises missed the other's rows. Locks are taken in ascending order, so two writers never wait on each
-    other. SQLite serialises every write already.
+    An item's recomputation deletes a range of its answers and COPYs the new ones in, holding its items' lock
+    exclusively. An enterprise's recomputation holds the locks of every item it answers, shared, before it reads
+    its own stored answers: so it never reads an answer that the item's recomputation has deleted but not yet
+    written again, its inserts never land between that delete and the COPY (which then failed on the unique
+    key), and two enterprises' recomputations run side by side. Items share `LOCK_BUCKETS` locks (item id
+    modulo), taken in ascending order, so the shared lock table stays small and no two writers wait on each other.
     """
-    ids = sorted(set(item_ids))
-    if not ids or connection.vendor != "postgresql":
+    buckets = sorted({int(pk) % LOCK_BUCKETS for pk in item_ids})
+    if not buckets or connection.vendor != "postgresql":
         return
     if not connection.in_atomic_block:
         raise RuntimeError("lock_items needs a transaction")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, s.id) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) AS s",
-            [ELIGIBILITY_LOCK, ids],
-        )
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:  # unnest keeps the array's (ascending) order
+        cursor.execute(f"SELECT {function}(%s, b) FROM unnest(%s::int[]) AS b", [ELIGIBILITY_LOCK, buckets])
+
+
+def _lock_enterprise(enterprise_id: int) -> None:
+    """One recomputation of an enterprise at a time (two at once would write the same rows)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ENTERPRISE_LOCK, enterprise_id % 2_147_483_647])
 
 
 def recount_eligible(item_ids: Iterable[int]) -> None:
@@ -325,6 +334,52 @@ def recount_eligible(item_ids: Iterable[int]) -> None:
         .annotate(n=Count("pk")).values("n")
     )  # fmt: skip
     SupportItem.objects.filter(pk__in=ids).update(eligible_count=Coalesce(Subquery(stored), 0))
+
+
+def _changed_since(first: int, last: int, moment: datetime.datetime) -> set[int]:
+    """Enterprises of an id range whose figures or honours were saved after a moment."""
+    found = set(EnterpriseFact.objects.filter(enterprise_id__gte=first, enterprise_id__lte=last, updated_at__gt=moment)
+                .values_list("enterprise_id", flat=True).distinct())  # fmt: skip
+    found |= set(EnterpriseHonour.objects.filter(enterprise_id__gte=first, enterprise_id__lte=last,
+                                                 updated_at__gt=moment)
+                 .values_list("enterprise_id", flat=True).distinct())  # fmt: skip
+    return found
+
+
+def _delete_answers(enterprise_id: int, item_ids: Iterable[int]) -> list[int]:
+    """Delete the enterprise's stored answers of these items; return the items whose answer was deleted."""
+    ids = sorted(item_ids)
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(ids))
+        cursor.execute(f"DELETE FROM policies_eligibility WHERE enterprise_id = %s AND item_id IN ({marks}) "
+                       "RETURNING item_id", [enterprise_id, *ids])  # fmt: skip
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _insert_answers(enterprise_id: int, rules: Sequence[Rule], now: datetime.datetime) -> list[int]:
+    """Store the enterprise's answers under these rules (one per item); return the items whose answer was new."""
+    if not rules:
+        return []
+    inserted = []
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        for rule in rules:  # the items an enterprise newly qualifies for: a handful
+            cursor.execute("INSERT INTO policies_eligibility (item_id, enterprise_id, rule_id, computed_at) "
+                           "VALUES (%s, %s, %s, %s) ON CONFLICT (item_id, enterprise_id) DO NOTHING RETURNING item_id",
+                           [rule.item_id, enterprise_id, rule.pk, stamp])  # fmt: skip
+            inserted += [row[0] for row in cursor.fetchall()]
+    return inserted
+
+
+def _shift_counts(deltas: dict[int, int]) -> None:
+    """Add to the items' eligible counts in one statement (rows locked in one order: no deadlock between two)."""
+    changes = {pk: delta for pk, delta in deltas.items() if delta}
+    if not changes:
+        return
+    SupportItem.objects.filter(pk__in=sorted(changes)).update(eligible_count=F("eligible_count") + Case(
+        *(When(pk=pk, then=Value(delta)) for pk, delta in sorted(changes.items())), default=Value(0)))  # fmt: skip
 
 
 def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None, push: bool = True,
@@ -375,7 +430,9 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
     by_path: dict[str, list[int]] = {}
     for item_id in rules:
         by_path.setdefault(items[item_id].policy.organization.path, []).append(item_id)
+    late: set[int] = set()  # enterprises whose figures changed while their batch was being answered
     for start in range(0, len(everyone), BATCH):
+        read_at = timezone.now()
         batch_all = snapshots(everyone[start : start + BATCH])
         for path, path_items in by_path.items():
             reached = reach[path]
@@ -392,6 +449,11 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
                 counts[item_id][0] += eligible
                 counts[item_id][1] += unknown
                 counts[item_id][2] += near
+        if batch_all:
+            answered = [snap.enterprise_id for snap in batch_all]
+            late |= _changed_since(min(answered), max(answered), read_at)
+    if late:  # their own recomputation may have run before this one stored the older answers: run it again
+        enqueue_on_commit("policies.recompute_enterprises", sorted(late), None)
     for item_id, (eligible, unknown, near) in counts.items():
         with transaction.atomic():  # the eligible count is the stored answers', whoever else wrote some meanwhile
             lock_items([item_id])
@@ -471,21 +533,17 @@ def recompute_enterprise(enterprise_id: int, *, fields: Iterable[str] | None = N
         if evaluate(expression, snap, on, book).state == Tri.TRUE:
             eligible[rule.item_id] = rule
     with transaction.atomic():
+        _lock_enterprise(enterprise_id)
         stored = Eligibility.objects.filter(enterprise_id=enterprise_id)
         if changed is not None:
+            lock_items(answered, shared=True)
             stored = stored.filter(item_id__in=answered)
+        else:
+            lock_items(set(answered) | set(stored.values_list("item_id", flat=True)), shared=True)
         before = set(stored.values_list("item_id", flat=True))
         gained, lost = set(eligible) - before, before - set(eligible)
-        # Only the answers that change are written, with their items locked: an item's recomputation running at
-        # the same time waits, or is waited for (its rows and this enterprise's never collide).
-        lock_items(gained | lost)
-        if lost:
-            Eligibility.objects.filter(enterprise_id=enterprise_id, item_id__in=lost).delete()
-        Eligibility.objects.bulk_create(
-            [Eligibility(item=eligible[item_id].item, enterprise_id=enterprise_id, rule=eligible[item_id],
-                         computed_at=now) for item_id in sorted(gained)],
-            ignore_conflicts=True,  # an item's recomputation stored it between the read above and the lock
-        )  # fmt: skip
+        removed = _delete_answers(enterprise_id, lost)
+        added = _insert_answers(enterprise_id, [eligible[item_id] for item_id in sorted(gained)], now)
         kept = set(eligible) & before
         if kept:  # answered again under another version of the rule: the stored answer names the new one
             stale = [item_id for item_id, rule_id in Eligibility.objects.filter(
@@ -496,7 +554,7 @@ def recompute_enterprise(enterprise_id: int, *, fields: Iterable[str] | None = N
                     rule_id=eligible[item_id].pk, computed_at=now
                 )
         # the items' eligible counts follow (an item's list and the statistics read them)
-        recount_eligible(gained | lost)
+        _shift_counts({**dict.fromkeys(removed, -1), **dict.fromkeys(added, 1)})
     newly = [rule.item for item_id, rule in eligible.items() if item_id not in before]
     pushed = 0
     if push and newly:

@@ -53,7 +53,7 @@ def ask(*, actor: Any, policy: Policy, question: str, complexity: str = "simple"
     enterprise_id = min(scope.own_enterprise_ids)
     # One enterprise's questions are written one at a time (its row locked): the limit below holds under
     # concurrent requests, and a form sent twice (a double click, a resent request) asks once.
-    Enterprise.objects.select_for_update().filter(pk=enterprise_id).first()
+    Enterprise.objects.select_for_update(no_key=True).filter(pk=enterprise_id).first()
     same = PolicyQuestion.objects.filter(policy=policy, enterprise_id=enterprise_id, question=text,
                                          status=PolicyQuestion.Status.OPEN).first()  # fmt: skip
     if same is not None:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import threading
 import time
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connections
+from django.utils import timezone
 
-from qiaoliang.policies.models import Eligibility, SupportItem
+from qiaoliang.policies.models import Eligibility, EnterpriseFact, SupportItem
 from qiaoliang.policies.services import decisions
 
 from .test_scope_and_state import make, revenue
@@ -47,6 +49,31 @@ class Worker(threading.Thread):
             connections.close_all()
 
 
+def item_recomputation_paused_in(monkeypatch: Any, name: str, item: Any) -> tuple[Worker, threading.Event]:
+    """Start an item's recomputation on a thread of its own and hold it at `decisions.<name>`: before its call
+    (`_insert`: the item's answers are deleted, the new ones not yet written) or after it (`snapshots`: the
+    figures are read). Return the thread, once held, and the event that lets it go on."""
+    paused, release = threading.Event(), threading.Event()
+    original = getattr(decisions, name)
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        mine = threading.current_thread() is not threading.main_thread()
+        if mine and name == "_insert":
+            paused.set()
+            assert release.wait(30)
+        found = original(*args, **kwargs)
+        if mine and name != "_insert":
+            paused.set()
+            assert release.wait(30)
+        return found
+
+    monkeypatch.setattr(decisions, name, held)
+    by_item = Worker(lambda: decisions.recompute_item(item.pk, push=False))
+    by_item.start()
+    assert paused.wait(30)
+    return by_item, release
+
+
 @postgresql_only
 @transactional
 def test_an_enterprises_new_answer_waits_for_the_items_recomputation_in_progress(world: Any, monkeypatch: Any) -> None:
@@ -55,18 +82,7 @@ def test_an_enterprises_new_answer_waits_for_the_items_recomputation_in_progress
     Eligibility.objects.filter(item=item).delete()
     SupportItem.objects.filter(pk=item.pk).update(eligible_count=0)
 
-    paused, release = threading.Event(), threading.Event()
-    insert = decisions._insert
-
-    def slow_insert(*args: Any, **kwargs: Any) -> None:  # the item's delete is done, its insert not yet
-        paused.set()
-        assert release.wait(30)
-        insert(*args, **kwargs)
-
-    monkeypatch.setattr(decisions, "_insert", slow_insert)
-    by_item = Worker(lambda: decisions.recompute_item(item.pk, push=False))
-    by_item.start()
-    assert paused.wait(30)
+    by_item, release = item_recomputation_paused_in(monkeypatch, "_insert", item)
     by_enterprise = Worker(lambda: decisions.recompute_enterprise(world.e1.pk, push=False))
     by_enterprise.start()
     time.sleep(1.0)
@@ -90,14 +106,67 @@ def test_recomputations_running_together_fail_none_and_keep_the_count_true(world
     calls = [lambda: decisions.recompute_item(item.pk, push=False),
              lambda: decisions.recompute_enterprise(world.e1.pk, push=False),
              lambda: decisions.recompute_enterprise(world.e2.pk, push=False)]  # fmt: skip
-    for _ in range(8):
+    year = timezone.localdate().year - 1
+    figures = {
+        e.pk: EnterpriseFact.objects.filter(enterprise=e, field="revenue", year=year) for e in (world.e1, world.e2)
+    }
+    for round_ in range(8):  # the two enterprises gain and lose the item in turn: answers are added and removed
+        above = {world.e1.pk: round_ % 2 == 0, world.e2.pk: round_ % 3 != 0}
+        for pk, figure in figures.items():
+            figure.update(value=Decimal("30000000") if above[pk] else Decimal("1000000"))
         workers = [Worker(call) for call in calls * 2]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join(60)
         assert [w.error for w in workers if w.error is not None] == []
-    stored = set(Eligibility.objects.filter(item=item).values_list("enterprise_id", flat=True))
-    assert stored == {world.e1.pk, world.e2.pk}
+        stored = set(Eligibility.objects.filter(item=item).values_list("enterprise_id", flat=True))
+        assert stored == {pk for pk, yes in above.items() if yes}
+        item.refresh_from_db()
+        assert item.eligible_count == len(stored)
+
+
+@postgresql_only
+@transactional
+def test_an_answer_the_enterprise_keeps_outlives_an_items_recomputation_in_progress(world: Any, monkeypatch: Any
+                                                                                    ) -> None:  # fmt: skip
+    """The item's recomputation read a figure since corrected and deleted the answer (uncommitted): the
+    enterprise's recomputation must wait for it, then store its answer again (found by a review: it had read the
+    deleted answer as still there, written nothing, and the answer was lost)."""
+    item = make(world)
+    revenue(world, world.e1)
+    figure = EnterpriseFact.objects.filter(enterprise=world.e1, field="revenue", year=timezone.localdate().year - 1)
+    figure.update(value=Decimal("1000000"))  # 100万元, as the item's recomputation will read it
+
+    by_item, release = item_recomputation_paused_in(monkeypatch, "_insert", item)
+    figure.update(value=Decimal("30000000"))  # corrected to 3000万元: the enterprise's recomputation runs now
+    by_enterprise = Worker(lambda: decisions.recompute_enterprise(world.e1.pk, fields=["revenue"], push=False))
+    by_enterprise.start()
+    time.sleep(1.0)
+    assert by_enterprise.is_alive(), "the enterprise's recomputation did not wait for the item's"
+    release.set()
+    by_item.join(60)
+    by_enterprise.join(60)
+    assert by_item.error is None and by_enterprise.error is None, (by_item.error, by_enterprise.error)
+    assert Eligibility.objects.filter(item=item, enterprise=world.e1).exists()
     item.refresh_from_db()
-    assert item.eligible_count == 2
+    assert item.eligible_count == 1
+
+
+@postgresql_only
+@transactional
+def test_a_figure_saved_while_its_batch_is_answered_is_answered_again(world: Any, monkeypatch: Any) -> None:
+    """The item's recomputation read the figures, then the enterprise saved a new one and its own recomputation
+    ran to the end; the item's then stored the older answer. It now sees the figure saved after its read and
+    queues the enterprise's recomputation again."""
+    item = make(world)
+    revenue(world, world.e1, "100万元")  # not eligible when the item's recomputation reads it
+    by_item, release = item_recomputation_paused_in(monkeypatch, "snapshots", item)
+    revenue(world, world.e1)  # 3000万元, and its recomputation runs to the end now
+    assert Eligibility.objects.filter(item=item, enterprise=world.e1).exists()
+    release.set()
+    by_item.join(60)
+    assert by_item.error is None, by_item.error
+    assert Eligibility.objects.filter(item=item, enterprise=world.e1).exists()
+    item.refresh_from_db()
+    assert item.eligible_count == 1

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.models import Notification
-from qiaoliang.policies.models import AutoGrantCase, EnterpriseFact, Policy, PolicyQuestion, Push
+from qiaoliang.policies.models import AutoGrantCase, EnterpriseFact, Policy, PolicyQuestion, Push, SupportItem
 from qiaoliang.policies.services import autogrant, library, questions
 from qiaoliang.policies.services import facts as fact_service
 from qiaoliang.policies.services.rulebook import Proposal
@@ -85,6 +85,10 @@ def test_an_exclusion_is_undone_from_the_item_page_and_the_enterprise_is_told(wo
                           year=EnterpriseFact.objects.get(enterprise=world.e1, field="revenue").year)  # fmt: skip
     with pytest.raises(DomainError, match=r"no longer qualifies|不符合"):
         autogrant.restore(actor=world.staff, case=case)
+    SupportItem.objects.filter(pk=item.pk).update(delivery=SupportItem.Delivery.APPLY)  # switched to 申报
+    case.refresh_from_db()
+    with pytest.raises(DomainError):
+        autogrant.restore(actor=world.staff, case=case)
 
 
 def test_a_figure_carries_its_evidence_and_a_new_figure_drops_the_old_one(world: Any) -> None:
@@ -109,13 +113,24 @@ def test_a_figure_carries_its_evidence_and_a_new_figure_drops_the_old_one(world:
     fact.refresh_from_db()
     assert not fact.evidence and not storage.exists(old)
     assert client.get(link).status_code == 404
+    # the same when an import changes the figure
+    client.post(reverse("policies:fact_save"), {
+        "kind": "figure", "field": "revenue", "year": year, "value": "3500万元",
+        "evidence": SimpleUploadedFile("审计报告.pdf", PDF, content_type="application/pdf")})  # fmt: skip
+    fact.refresh_from_db()
+    old = fact.evidence.name
+    sheet = f"统一社会信用代码,年度,营业收入（万元）\n{world.e1.uscc},{year},5000\n".encode()
+    client_for(world.staff).post(reverse("policies:import_facts"),
+                                 {"file": SimpleUploadedFile("figures.csv", sheet)})  # fmt: skip
+    fact.refresh_from_db()
+    assert fact.entered_text.startswith("5000") and not fact.evidence and not storage.exists(old)
     # a file that is not a PDF or an image is refused with a message, and the figure stays as it was
     response = client.post(reverse("policies:fact_save"), {
         "kind": "figure", "field": "revenue", "year": year, "value": "4000万元",
         "evidence": SimpleUploadedFile("报告.exe", b"MZ\x90\x00", content_type="application/octet-stream")},
         follow=True)  # fmt: skip
     fact.refresh_from_db()
-    assert fact.entered_text == "3500万元"
+    assert fact.entered_text.startswith("5000")  # as the import left it
     assert any(m.level_tag == "error" for m in response.context["messages"])
 
 
@@ -131,8 +146,10 @@ def test_kept_conditions_go_into_the_rule_editor_as_groups(world: Any) -> None:
     page = staff.get(response["Location"]).content.decode()
     assert 'value="50人"' in page  # the new row, after the rule in force
     assert page.count('data-testid="builder-row"') == 4  # region, revenue, honour, and the new condition
+    too_many = [{"field": "employees", "op": "gte", "value": str(n), "text": f"{n}人"} for n in range(1, 19)]
     for bad in ("", "{not json", json.dumps([{"field": "nonsense"}]), json.dumps([{"field": "revenue", "window": 7}]),
-                json.dumps(["x"]), "[" + "{}," * 10_000 + "{}]"):  # fmt: skip
+                json.dumps(["x"]), "[" + "{}," * 10_000 + "{}]", "[" * 5000 + "]" * 5000,
+                json.dumps(too_many)):  # 3 groups + 18 would pass the builder's 20 groups  # fmt: skip
         response = staff.post(url, {"conditions": bad}, follow=True)
         assert response.status_code == 200
         assert any(m.level_tag == "error" for m in response.context["messages"])
