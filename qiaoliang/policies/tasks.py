@@ -43,6 +43,6 @@ def confirm_cases(item_id: int, actor_id: int) -> int:
 
 
 @background("policies.tell_withdrawn")
-def tell_withdrawn(policy_id: int, reason: str, actor_id: int | None = None) -> int:
+def tell_withdrawn(policy_id: int, reason: str, actor_id: int | None = None, change_id: int | None = None) -> int:
     """Tell the enterprises pushed an item of a withdrawn policy that it is withdrawn, and why."""
-    return library.tell_withdrawn(policy_id, reason, actor_id)
+    return library.tell_withdrawn(policy_id, reason, actor_id, change_id)

@@ -22,13 +22,12 @@ from typing import Any
 import numpy as np
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.notifications import notify
 from qiaoliang.orgs.models import Enterprise, Membership
 from qiaoliang.orgs.selectors import contacts_of
@@ -250,6 +249,7 @@ def _store_batch(item: SupportItem, rule: Rule, expression: Expression, batch: B
                  on: datetime.date, now: datetime.datetime, *, exact: bool = False
                  ) -> tuple[list[int], int, int, int]:  # fmt: skip
     """Store one item's eligible enterprises of a batch; return (eligible ids, eligible, needs data, near misses).
+    Call with the item locked (`lock_items`), in the transaction that read the batch.
 
     Only eligible pairs are stored, bare: their reasons are computed when a page shows them, and near misses are
     counted here and explained live in each enterprise's check-up. PostgreSQL takes the rows by COPY.
@@ -259,15 +259,17 @@ def _store_batch(item: SupportItem, rule: Rule, expression: Expression, batch: B
     near = int((((groups == Tri.FALSE).sum(axis=0) == 1) & ((groups != Tri.TRUE).sum(axis=0) == 1)).sum())
     snaps = batch.snapshots
     eligible_ids = [snaps[int(i)].enterprise_id for i in np.nonzero(states == Tri.TRUE)[0]]
-    lock_items([item.pk])
+    deleted = 0
     if exact:  # a chosen part of the enterprises: exactly theirs
         answered = [snap.enterprise_id for snap in snaps]
         for start in range(0, len(answered), 5000):
-            Eligibility.objects.filter(item=item, enterprise_id__in=answered[start : start + 5000]).delete()
+            chunk = answered[start : start + 5000]
+            deleted += Eligibility.objects.filter(item=item, enterprise_id__in=chunk).delete()[0]
     else:  # every enterprise the item reaches, ids ascending: one range
         first, last = snaps[0].enterprise_id, snaps[-1].enterprise_id
-        Eligibility.objects.filter(item=item, enterprise_id__gte=first, enterprise_id__lte=last).delete()
+        deleted = Eligibility.objects.filter(item=item, enterprise_id__gte=first, enterprise_id__lte=last).delete()[0]
     _insert(item.pk, rule.pk, eligible_ids, now)
+    _shift_counts({item.pk: len(eligible_ids) - deleted})  # the count stays the number of rows at every commit
     return eligible_ids, len(eligible_ids), int((states == Tri.UNKNOWN).sum()), near
 
 
@@ -336,16 +338,6 @@ def recount_eligible(item_ids: Iterable[int]) -> None:
     SupportItem.objects.filter(pk__in=ids).update(eligible_count=Coalesce(Subquery(stored), 0))
 
 
-def _changed_since(first: int, last: int, moment: datetime.datetime) -> set[int]:
-    """Enterprises of an id range whose figures or honours were saved after a moment."""
-    found = set(EnterpriseFact.objects.filter(enterprise_id__gte=first, enterprise_id__lte=last, updated_at__gt=moment)
-                .values_list("enterprise_id", flat=True).distinct())  # fmt: skip
-    found |= set(EnterpriseHonour.objects.filter(enterprise_id__gte=first, enterprise_id__lte=last,
-                                                 updated_at__gt=moment)
-                 .values_list("enterprise_id", flat=True).distinct())  # fmt: skip
-    return found
-
-
 def _delete_answers(enterprise_id: int, item_ids: Iterable[int]) -> list[int]:
     """Delete the enterprise's stored answers of these items; return the items whose answer was deleted."""
     ids = sorted(item_ids)
@@ -374,12 +366,14 @@ def _insert_answers(enterprise_id: int, rules: Sequence[Rule], now: datetime.dat
 
 
 def _shift_counts(deltas: dict[int, int]) -> None:
-    """Add to the items' eligible counts in one statement (rows locked in one order: no deadlock between two)."""
+    """Add to the items' eligible counts (rows locked in id order first: two writers never wait on each other)."""
     changes = {pk: delta for pk, delta in deltas.items() if delta}
     if not changes:
         return
-    SupportItem.objects.filter(pk__in=sorted(changes)).update(eligible_count=F("eligible_count") + Case(
-        *(When(pk=pk, then=Value(delta)) for pk, delta in sorted(changes.items())), default=Value(0)))  # fmt: skip
+    ids = sorted(changes)
+    list(SupportItem.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
+    shift = Case(*(When(pk=pk, then=Value(delta)) for pk, delta in sorted(changes.items())), default=Value(0))
+    SupportItem.objects.filter(pk__in=ids).update(eligible_count=Greatest(F("eligible_count") + shift, Value(0)))
 
 
 def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None, push: bool = True,
@@ -423,38 +417,45 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
         )
         with transaction.atomic():
             lock_items([item_id])
-            Eligibility.objects.filter(item_id=item_id).exclude(
-                enterprise_id__in=members.values("enterprise_id")
-            ).delete()
+            gone = (
+                Eligibility.objects.filter(item_id=item_id)
+                .exclude(enterprise_id__in=members.values("enterprise_id"))
+                .delete()[0]
+            )
+            _shift_counts({item_id: -gone})
     exact = enterprise_ids is not None
     by_path: dict[str, list[int]] = {}
     for item_id in rules:
         by_path.setdefault(items[item_id].policy.organization.path, []).append(item_id)
-    late: set[int] = set()  # enterprises whose figures changed while their batch was being answered
+    live = set(rules)  # items whose rule is still the one in force
     for start in range(0, len(everyone), BATCH):
-        read_at = timezone.now()
-        batch_all = snapshots(everyone[start : start + BATCH])
-        for path, path_items in by_path.items():
-            reached = reach[path]
-            subset = [snap for snap in batch_all if snap.enterprise_id in reached]
-            if not subset:
-                continue
-            batch = BatchEvaluator(subset, on, book)  # one per batch and tree: its columns serve every item
-            for item_id in path_items:
-                with transaction.atomic():
+        # A batch is read, answered and stored under its items' locks, exclusively: an enterprise's recomputation
+        # waits for it and then answers from figures at least as new, or ran before and its figures are read here.
+        with transaction.atomic():
+            lock_items(live)
+            live &= set(Rule.objects.filter(pk__in=[rules[i].pk for i in live], status=Rule.Status.ACTIVE,
+                                            item__policy__status=Policy.Status.PUBLISHED)
+                        .values_list("item_id", flat=True))  # a newer run answers the others  # fmt: skip
+            batch_all = snapshots(everyone[start : start + BATCH])
+            for path, path_items in by_path.items():
+                reached = reach[path]
+                subset = [snap for snap in batch_all if snap.enterprise_id in reached]
+                if not subset or not live.intersection(path_items):
+                    continue
+                batch = BatchEvaluator(subset, on, book)  # one per batch and tree: its columns serve every item
+                for item_id in path_items:
+                    if item_id not in live:
+                        continue
                     ids, eligible, unknown, near = _store_batch(
                         items[item_id], rules[item_id], parsed[item_id], batch, on, now, exact=exact
                     )
-                eligible_ids[item_id] += ids
-                counts[item_id][0] += eligible
-                counts[item_id][1] += unknown
-                counts[item_id][2] += near
-        if batch_all:
-            answered = [snap.enterprise_id for snap in batch_all]
-            late |= _changed_since(min(answered), max(answered), read_at)
-    if late:  # their own recomputation may have run before this one stored the older answers: run it again
-        enqueue_on_commit("policies.recompute_enterprises", sorted(late), None)
+                    eligible_ids[item_id] += ids
+                    counts[item_id][0] += eligible
+                    counts[item_id][1] += unknown
+                    counts[item_id][2] += near
     for item_id, (eligible, unknown, near) in counts.items():
+        if item_id not in live:
+            continue
         with transaction.atomic():  # the eligible count is the stored answers', whoever else wrote some meanwhile
             lock_items([item_id])
             if enterprise_ids is None:
@@ -514,32 +515,32 @@ def recompute_enterprise(enterprise_id: int, *, fields: Iterable[str] | None = N
     now = timezone.now()
     changed = None if fields is None else frozenset(fields)
     book = threshold_book()
-    org_paths = member_paths(enterprise_id)
-    snap: Snapshot | None = None
     answered: list[int] = []
     eligible: dict[int, Rule] = {}
-    for rule in rules_in_force_cached(on):
-        if not reaches(rule, org_paths):
-            continue
-        expression = parse_rule(rule, book)
-        if changed is not None and not (_reads(rule, expression, book) & changed):
-            continue
-        if snap is None:
-            found = snapshots([enterprise_id])
-            if not found:
-                raise Enterprise.DoesNotExist(enterprise_id)
-            snap = found[0]
-        answered.append(rule.item_id)
-        if evaluate(expression, snap, on, book).state == Tri.TRUE:
-            eligible[rule.item_id] = rule
     with transaction.atomic():
+        # Read and write under the locks: this enterprise's recomputations one at a time, and every item's stored
+        # answers held (shared) so that no item's recomputation stores between this one's read and its write.
         _lock_enterprise(enterprise_id)
+        lock_items(range(LOCK_BUCKETS), shared=True)
+        org_paths = member_paths(enterprise_id)
+        snap: Snapshot | None = None
+        for rule in rules_in_force_cached(on):
+            if not reaches(rule, org_paths):
+                continue
+            expression = parse_rule(rule, book)
+            if changed is not None and not (_reads(rule, expression, book) & changed):
+                continue
+            if snap is None:
+                found = snapshots([enterprise_id])
+                if not found:
+                    raise Enterprise.DoesNotExist(enterprise_id)
+                snap = found[0]
+            answered.append(rule.item_id)
+            if evaluate(expression, snap, on, book).state == Tri.TRUE:
+                eligible[rule.item_id] = rule
         stored = Eligibility.objects.filter(enterprise_id=enterprise_id)
         if changed is not None:
-            lock_items(answered, shared=True)
             stored = stored.filter(item_id__in=answered)
-        else:
-            lock_items(set(answered) | set(stored.values_list("item_id", flat=True)), shared=True)
         before = set(stored.values_list("item_id", flat=True))
         gained, lost = set(eligible) - before, before - set(eligible)
         removed = _delete_answers(enterprise_id, lost)
@@ -595,9 +596,15 @@ PUSH_TITLE = gettext_lazy("You may qualify for: %(item)s")
 PUSH_BODY = gettext_lazy("%(policy)s. Open the policy check-up to see why, and how to apply.")
 
 
+def _in_force(item: SupportItem) -> bool:
+    """The item's policy is published and a rule of it is in force (a withdrawal may have come in meanwhile)."""
+    return SupportItem.objects.filter(pk=item.pk, policy__status=Policy.Status.PUBLISHED,
+                                      rules__status=Rule.Status.ACTIVE).exists()  # fmt: skip
+
+
 def push_item(item: SupportItem, enterprise_ids: Sequence[int]) -> int:
     """Tell the contacts of newly eligible enterprises, once per enterprise and item (preferences respected)."""
-    if not enterprise_ids:
+    if not enterprise_ids or not _in_force(item):
         return 0
     already = set(Push.objects.filter(item=item, enterprise_id__in=list(enterprise_ids))
                   .values_list("enterprise_id", flat=True))  # fmt: skip
@@ -636,6 +643,8 @@ def mark_pushes_opened(enterprise_ids: Iterable[int]) -> int:
 
 def _list_cases(item: SupportItem, enterprise_ids: Sequence[int]) -> None:
     """免申即享: every eligible enterprise gets a case, listed for staff to confirm (existing ones kept)."""
+    if not enterprise_ids or not _in_force(item):
+        return
     AutoGrantCase.objects.bulk_create(
         [AutoGrantCase(item=item, enterprise_id=pk, organization_id=item.policy.organization_id,
                        amount=item.max_amount) for pk in enterprise_ids],

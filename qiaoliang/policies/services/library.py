@@ -198,7 +198,8 @@ def withdraw(*, actor: Any, policy: Policy, reason: str) -> Policy:
     policy = POLICY_TRANSITIONS.move(policy, P.WITHDRAWN, actor=actor, note=reason)
     # The enterprises told they qualify are told it is withdrawn, with the reason: in the background, as they
     # may be many (their pushes stay, so the task finds them after the answers are gone).
-    enqueue_on_commit("policies.tell_withdrawn", policy.pk, reason, getattr(actor, "pk", None))
+    change = policy.history.filter(to_status=P.WITHDRAWN).order_by("-pk").values_list("pk", flat=True).first()
+    enqueue_on_commit("policies.tell_withdrawn", policy.pk, reason, getattr(actor, "pk", None), change)
     enqueue_on_commit("policies.recompute_policy", policy.pk)
     return policy
 
@@ -206,13 +207,18 @@ def withdraw(*, actor: Any, policy: Policy, reason: str) -> Policy:
 TELL_CHUNK = 1000  # enterprises per notification write
 
 
-def tell_withdrawn(policy_id: int, reason: str, actor_id: int | None = None) -> int:
+def tell_withdrawn(policy_id: int, reason: str, actor_id: int | None = None, change_id: int | None = None) -> int:
     """Tell the contacts of every enterprise pushed an item of a withdrawn policy, with the reason; in chunks.
 
-    Returns how many enterprises were told. A policy published again meanwhile is not announced as withdrawn.
+    Returns how many enterprises were told. A policy published again meanwhile is not announced as withdrawn,
+    and of two withdrawals before the task ran (`change_id`, the withdrawal's history row) only the last is told.
     """
     policy = Policy.objects.filter(pk=policy_id).first()
     if policy is None or policy.status != P.WITHDRAWN:
+        return 0
+    if change_id is not None and change_id != (
+        policy.history.filter(to_status=P.WITHDRAWN).order_by("-pk").values_list("pk", flat=True).first()
+    ):
         return 0
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     told = 0
@@ -259,8 +265,13 @@ def save_item(*, actor: Any, policy: Policy, data: dict[str, Any], item: Support
         raise DomainError(_("The clause belongs to another policy."), code="clause")
     if item is None:
         item = SupportItem(policy=policy, position=policy.items.count() + 1)
+    creating = item._state.adding
     _apply(item, data, ITEM_FIELDS)
-    item.save()
+    # only what staff edit: the counts beside it are kept by the recomputations (a stale copy would undo theirs)
+    if creating:
+        item.save()
+    else:
+        item.save(update_fields=list(ITEM_FIELDS))
     policy.save(update_fields=["updated_at"])  # the library changed: cached rules in force are read again
     audit.record("policies.item.saved", actor=actor, target=item, organization_id=policy.organization_id)
     if policy.status == P.PUBLISHED:

@@ -19,8 +19,8 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from qiaoliang.policies.models import Eligibility, EnterpriseFact, SupportItem
-from qiaoliang.policies.services import decisions
+from qiaoliang.policies.models import Eligibility, EnterpriseFact, Policy, Rule, SupportItem
+from qiaoliang.policies.services import decisions, rulebook
 
 from .test_scope_and_state import make, revenue
 
@@ -49,20 +49,26 @@ class Worker(threading.Thread):
             connections.close_all()
 
 
-def item_recomputation_paused_in(monkeypatch: Any, name: str, item: Any) -> tuple[Worker, threading.Event]:
-    """Start an item's recomputation on a thread of its own and hold it at `decisions.<name>`: before its call
-    (`_insert`: the item's answers are deleted, the new ones not yet written) or after it (`snapshots`: the
-    figures are read). Return the thread, once held, and the event that lets it go on."""
+def item_recomputation_paused_in(monkeypatch: Any, name: str, item: Any, call: int = 1
+                                 ) -> tuple[Worker, threading.Event]:  # fmt: skip
+    """Start an item's recomputation on a thread of its own and hold it at its `call`-th call of
+    `decisions.<name>`: before it (`_insert`: the item's answers are deleted, the new ones not yet written;
+    `lock_items`, exclusive calls only: the first removes enterprises no longer reached, then one per batch) or
+    after it (`snapshots`: the figures are read). Return the thread, once held, and the event that lets it go on."""
     paused, release = threading.Event(), threading.Event()
     original = getattr(decisions, name)
+    before = name in ("_insert", "lock_items")
+    seen = [0]
 
     def held(*args: Any, **kwargs: Any) -> Any:
-        mine = threading.current_thread() is not threading.main_thread()
-        if mine and name == "_insert":
+        mine = threading.current_thread() is not threading.main_thread() and not kwargs.get("shared", False)
+        seen[0] += mine
+        hit = mine and seen[0] == call
+        if hit and before:
             paused.set()
             assert release.wait(30)
         found = original(*args, **kwargs)
-        if mine and name != "_insert":
+        if hit and not before:
             paused.set()
             assert release.wait(30)
         return found
@@ -155,18 +161,67 @@ def test_an_answer_the_enterprise_keeps_outlives_an_items_recomputation_in_progr
 
 @postgresql_only
 @transactional
-def test_a_figure_saved_while_its_batch_is_answered_is_answered_again(world: Any, monkeypatch: Any) -> None:
-    """The item's recomputation read the figures, then the enterprise saved a new one and its own recomputation
-    ran to the end; the item's then stored the older answer. It now sees the figure saved after its read and
-    queues the enterprise's recomputation again."""
+def test_a_figure_saved_while_its_batch_is_answered_waits_for_the_batch(world: Any, monkeypatch: Any) -> None:
+    """The item's recomputation has read the figures of a batch and not yet stored its answers: the recomputation
+    of an enterprise whose figure was saved meanwhile waits for the batch, then answers from the new figure (before,
+    it could finish first and be overwritten by the batch's older answer)."""
     item = make(world)
     revenue(world, world.e1, "100万元")  # not eligible when the item's recomputation reads it
+    figure = EnterpriseFact.objects.filter(enterprise=world.e1, field="revenue", year=timezone.localdate().year - 1)
     by_item, release = item_recomputation_paused_in(monkeypatch, "snapshots", item)
-    revenue(world, world.e1)  # 3000万元, and its recomputation runs to the end now
-    assert Eligibility.objects.filter(item=item, enterprise=world.e1).exists()
+    figure.update(value=Decimal("30000000"))  # 3000万元 saved; its recomputation starts
+    by_enterprise = Worker(lambda: decisions.recompute_enterprise(world.e1.pk, fields=["revenue"], push=False))
+    by_enterprise.start()
+    time.sleep(1.0)
+    assert by_enterprise.is_alive(), "the enterprise's recomputation did not wait for the batch"
     release.set()
     by_item.join(60)
-    assert by_item.error is None, by_item.error
+    by_enterprise.join(60)
+    assert by_item.error is None and by_enterprise.error is None, (by_item.error, by_enterprise.error)
     assert Eligibility.objects.filter(item=item, enterprise=world.e1).exists()
     item.refresh_from_db()
     assert item.eligible_count == 1
+
+
+@postgresql_only
+@transactional
+def test_the_count_is_right_after_every_batch(world: Any, monkeypatch: Any) -> None:
+    """Between two batches of an item's recomputation, the count already holds the first batch's answers: an
+    enterprise that loses the item then takes 1 from it (it had taken 1 from 0, which the count's CHECK refused,
+    rolling the enterprise's whole recomputation back; found by a review)."""
+    revenue(world, world.e1)
+    item = make(world, publish=False)
+    Policy.objects.filter(pk=item.policy_id).update(status=Policy.Status.PUBLISHED, published_at=timezone.now())
+    monkeypatch.setattr(decisions, "BATCH", 1)  # one enterprise a batch
+    by_item, release = item_recomputation_paused_in(monkeypatch, "lock_items", item, 3)  # batch 1 (e1) committed
+    assert Eligibility.objects.filter(item=item).count() == 1
+    assert SupportItem.objects.get(pk=item.pk).eligible_count == 1
+    EnterpriseFact.objects.filter(enterprise=world.e1, field="revenue").update(value=Decimal("1000000"))
+    decisions.recompute_enterprise(world.e1.pk, fields=["revenue"], push=False)
+    assert SupportItem.objects.get(pk=item.pk).eligible_count == 0
+    release.set()
+    by_item.join(60)
+    assert by_item.error is None, by_item.error
+    assert not Eligibility.objects.filter(item=item).exists()
+    assert SupportItem.objects.get(pk=item.pk).eligible_count == 0
+
+
+@postgresql_only
+@transactional
+def test_a_recomputation_under_a_superseded_rule_stores_nothing(world: Any, monkeypatch: Any) -> None:
+    """A recomputation that read the rule before a new version came into force (and the new version's own
+    recomputation ran to the end) stores nothing: it had stored the old rule's answers over the new ones."""
+    item = make(world)
+    revenue(world, world.e1, "3000万元")
+    revenue(world, world.e2, "1500万元")
+    by_old, release = item_recomputation_paused_in(monkeypatch, "lock_items", item, 2)  # the rule read, no batch yet
+    lower = {"all": [[{"field": "revenue", "op": "gte", "text": "1000万元"}]]}
+    rule = rulebook.save_rule(actor=world.staff, item=item, expression=lower)
+    assert rule.status == Rule.Status.ACTIVE
+    decisions.recompute_item(item.pk, push=False)
+    release.set()
+    by_old.join(60)
+    assert by_old.error is None, by_old.error
+    stored = dict(Eligibility.objects.filter(item=item).values_list("enterprise_id", "rule_id"))
+    assert stored == {world.e1.pk: rule.pk, world.e2.pk: rule.pk}
+    assert SupportItem.objects.get(pk=item.pk).eligible_count == 2

@@ -41,8 +41,12 @@ def test_a_withdrawal_is_told_in_chunks_and_not_for_a_policy_published_again(wor
     library.withdraw(actor=world.staff, policy=policy, reason="上级政策调整")
     assert len(calls) == 2  # one write per chunk of one enterprise
     assert Notification.objects.filter(user=world.contact, kind="policies.withdrawn").count() == 1
-    Policy.objects.filter(pk=policy.pk).update(status=Policy.Status.PUBLISHED)
-    assert library.tell_withdrawn(policy.pk, "上级政策调整", world.staff.pk) == 0
+    first = policy.history.get(to_status=Policy.Status.WITHDRAWN).pk
+    library.publish(actor=world.staff, policy=Policy.objects.get(pk=policy.pk))  # published again: not told
+    assert library.tell_withdrawn(policy.pk, "上级政策调整", world.staff.pk, first) == 0
+    library.withdraw(actor=world.staff, policy=Policy.objects.get(pk=policy.pk), reason="再次调整")
+    assert library.tell_withdrawn(policy.pk, "上级政策调整", world.staff.pk, first) == 0  # a later one was told
+    assert Notification.objects.filter(user=world.contact, kind="policies.withdrawn").count() == 2
 
 
 def test_a_question_sent_twice_is_asked_once(world: Any) -> None:
