@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
@@ -66,6 +66,13 @@ def jurisdiction(rule: Rule) -> dict[str, Any] | None:
             "label": _("Registered in %(region)s") % {"region": region.full_name or region.name}}  # fmt: skip
 
 
+def _answer_key(rule: Rule) -> tuple[int, str]:
+    """What an item's answers depend on: the rule version and its expression with the policy's jurisdiction."""
+    where = jurisdiction(rule)
+    data = rule.expression if where is None else {**rule.expression, "all": [[where], *rule.expression.get("all", [])]}
+    return rule.pk, json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
 def parse_rule(rule: Rule, book: ThresholdBook | None = None) -> Expression:
     """A stored rule's expression with its policy's jurisdiction, parsed once per process (a rule version's
     expression never changes)."""
@@ -107,7 +114,7 @@ def rules_in_force_cached(on: datetime.date) -> list[Rule]:
     rules, items, policies and organisations."""
     signature = (
         on,
-        Rule.objects.filter(status=Rule.Status.ACTIVE).aggregate(n=Count("pk"), top=Max("pk"))["n"],
+        tuple(Rule.objects.filter(status=Rule.Status.ACTIVE).aggregate(n=Count("pk"), ids=Sum("pk")).values()),
         Rule.objects.aggregate(top=Max("pk"))["top"],
         Policy.objects.aggregate(changed=Max("updated_at"), n=Count("pk"))["changed"],
         SupportItem.objects.aggregate(top=Max("pk"), n=Count("pk"))["n"],
@@ -365,13 +372,20 @@ def _insert_answers(enterprise_id: int, rules: Sequence[Rule], now: datetime.dat
     return inserted
 
 
+def _lock_item_rows(item_ids: Iterable[int]) -> None:
+    """Lock the items' rows in id order (every writer of several items' counts does so first: no deadlock)."""
+    ids = sorted(item_ids)
+    if ids:
+        list(SupportItem.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
+
+
 def _shift_counts(deltas: dict[int, int]) -> None:
     """Add to the items' eligible counts (rows locked in id order first: two writers never wait on each other)."""
     changes = {pk: delta for pk, delta in deltas.items() if delta}
     if not changes:
         return
     ids = sorted(changes)
-    list(SupportItem.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
+    _lock_item_rows(ids)
     shift = Case(*(When(pk=pk, then=Value(delta)) for pk, delta in sorted(changes.items())), default=Value(0))
     SupportItem.objects.filter(pk__in=ids).update(eligible_count=Greatest(F("eligible_count") + shift, Value(0)))
 
@@ -394,6 +408,8 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
     if idle:
         with transaction.atomic():
             lock_items(idle)
+            idle = sorted(set(idle) - {r.item_id for r in rules_in_force(on, idle)})  # published again meanwhile?
+            _lock_item_rows(idle)
             Eligibility.objects.filter(item_id__in=idle).delete()
             SupportItem.objects.filter(pk__in=idle).update(eligible_count=0, needs_data_count=0, near_miss_count=0,
                                                            computed_at=now)  # fmt: skip
@@ -428,14 +444,17 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
     for item_id in rules:
         by_path.setdefault(items[item_id].policy.organization.path, []).append(item_id)
     live = set(rules)  # items whose rule is still the one in force
+    started = {item_id: _answer_key(rule) for item_id, rule in rules.items()}
     for start in range(0, len(everyone), BATCH):
         # A batch is read, answered and stored under its items' locks, exclusively: an enterprise's recomputation
         # waits for it and then answers from figures at least as new, or ran before and its figures are read here.
         with transaction.atomic():
             lock_items(live)
-            live &= set(Rule.objects.filter(pk__in=[rules[i].pk for i in live], status=Rule.Status.ACTIVE,
-                                            item__policy__status=Policy.Status.PUBLISHED)
-                        .values_list("item_id", flat=True))  # a newer run answers the others  # fmt: skip
+            # an item whose rule, policy region or dates changed since the run began is left to the newer run
+            # that the change queued
+            fresh = {r.item_id: _answer_key(r) for r in rules_in_force(on, live)}
+            live = {i for i in live if fresh.get(i) == started[i]}
+            _lock_item_rows(live)  # their counts move below: rows locked in id order, before anything else
             batch_all = snapshots(everyone[start : start + BATCH])
             for path, path_items in by_path.items():
                 reached = reach[path]
@@ -524,20 +543,29 @@ def recompute_enterprise(enterprise_id: int, *, fields: Iterable[str] | None = N
         lock_items(range(LOCK_BUCKETS), shared=True)
         org_paths = member_paths(enterprise_id)
         snap: Snapshot | None = None
-        for rule in rules_in_force_cached(on):
-            if not reaches(rule, org_paths):
-                continue
-            expression = parse_rule(rule, book)
-            if changed is not None and not (_reads(rule, expression, book) & changed):
-                continue
-            if snap is None:
-                found = snapshots([enterprise_id])
-                if not found:
-                    raise Enterprise.DoesNotExist(enterprise_id)
-                snap = found[0]
-            answered.append(rule.item_id)
-            if evaluate(expression, snap, on, book).state == Tri.TRUE:
-                eligible[rule.item_id] = rule
+        for attempt in (1, 2):
+            used: dict[int, int] = {}
+            answered, eligible = [], {}
+            for rule in rules_in_force_cached(on) if attempt == 1 else rules_in_force(on):
+                if not reaches(rule, org_paths):
+                    continue
+                expression = parse_rule(rule, book)
+                if changed is not None and not (_reads(rule, expression, book) & changed):
+                    continue
+                if snap is None:
+                    found = snapshots([enterprise_id])
+                    if not found:
+                        raise Enterprise.DoesNotExist(enterprise_id)
+                    snap = found[0]
+                answered.append(rule.item_id)
+                used[rule.item_id] = rule.pk
+                if evaluate(expression, snap, on, book).state == Tri.TRUE:
+                    eligible[rule.item_id] = rule
+            active = dict(Rule.objects.filter(status=Rule.Status.ACTIVE, item_id__in=list(used))
+                          .values_list("item_id", "pk"))  # fmt: skip
+            if all(active.get(item_id) == pk for item_id, pk in used.items()):
+                break
+            _IN_FORCE.clear()  # a version came into force that the process's list missed: read it again
         stored = Eligibility.objects.filter(enterprise_id=enterprise_id)
         if changed is not None:
             stored = stored.filter(item_id__in=answered)

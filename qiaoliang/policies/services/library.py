@@ -139,6 +139,8 @@ def import_policy(*, actor: Any, organization: Organization, text: str = "", htm
 def _replace_clauses(policy: Policy, parts: list[Any]) -> None:
     if len(parts) > MAX_CLAUSES:
         raise DomainError(_("A policy has at most %(max)s clauses.") % {"max": MAX_CLAUSES}, code="full_text")
+    # the items citing a clause are set to none: their rows locked in id order first, as the recomputations do
+    list(SupportItem.objects.select_for_update(no_key=True).filter(policy=policy).order_by("pk").values_list("pk"))
     Clause.objects.filter(policy=policy).delete()
     texts = [part.text for part in parts]
     labels = clause_types.classify_clauses(texts) if texts else []

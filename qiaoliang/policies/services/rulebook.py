@@ -206,6 +206,7 @@ def activate_rule(*, actor: Any, rule: Rule) -> Rule:
         old.save(update_fields=["status", "superseded_by"])
     rule.status = Rule.Status.ACTIVE
     rule.save(update_fields=["status"])
+    Policy.objects.filter(pk=rule.item.policy_id).update(updated_at=timezone.now())  # the library changed
     audit.record("policies.rule.activated", actor=actor, target=rule, organization_id=rule.item.policy.organization_id,
                  data={"superseded": [r.pk for r in previous]})  # fmt: skip
     if rule.item.policy.status == Policy.Status.PUBLISHED:

@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connections
+from django.db.transaction import get_connection
 from django.utils import timezone
 
-from qiaoliang.policies.models import Eligibility, EnterpriseFact, Policy, Rule, SupportItem
-from qiaoliang.policies.services import decisions, rulebook
+from qiaoliang.policies.models import Clause, Eligibility, EnterpriseFact, Policy, Rule, SupportItem
+from qiaoliang.policies.services import decisions, library, rulebook
 
-from .test_scope_and_state import make, revenue
+from .test_scope_and_state import RULE, make, revenue
 
 transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 postgresql_only = pytest.mark.skipif(
@@ -225,3 +226,49 @@ def test_a_recomputation_under_a_superseded_rule_stores_nothing(world: Any, monk
     stored = dict(Eligibility.objects.filter(item=item).values_list("enterprise_id", "rule_id"))
     assert stored == {world.e1.pk: rule.pk, world.e2.pk: rule.pk}
     assert SupportItem.objects.get(pk=item.pk).eligible_count == 2
+
+
+@postgresql_only
+@transactional
+def test_a_batch_and_a_new_split_of_the_policy_lock_the_items_in_one_order(world: Any, monkeypatch: Any) -> None:
+    """A batch locks its items' rows (their counts move); a new split of the policy's text sets the items' clause
+    to none. Both lock the rows in id order first (found by a review: the batch locked them item by item in the
+    policy's order, the split in the clauses' order, and PostgreSQL chose one of them as a deadlock victim)."""
+    revenue(world, world.e1)
+
+    # queued work runs after its transaction commits, as in production (the policies tests run it where queued)
+    def after_commit(func: Any, using: Any = None, robust: bool = False) -> None:
+        get_connection(using).on_commit(func, robust)
+
+    monkeypatch.setattr("qiaoliang.core.background.transaction.on_commit", after_commit)
+    text = "一、对营业收入2000万元以上的企业给予补助。\n二、申报程序另行通知。"
+    policy = library.create_policy(actor=world.staff, organization=world.federation,
+                                   data={"title": "办法", "level": "municipal", "full_text": text})  # fmt: skip
+    low, high = list(Clause.objects.filter(policy=policy).order_by("pk"))[:2]
+    first = library.save_item(actor=world.staff, policy=policy, data={"name": "A", "benefit": "x", "clause": high})
+    second = library.save_item(actor=world.staff, policy=policy, data={"name": "B", "benefit": "x", "clause": low})
+    for item in (first, second):
+        rulebook.save_rule(actor=world.staff, item=item, expression=RULE)
+    Policy.objects.filter(pk=policy.pk).update(status=Policy.Status.PUBLISHED, published_at=timezone.now())
+    SupportItem.objects.filter(pk=first.pk).update(benefit="y")  # A's row now after B's on disk
+    paused, release = threading.Event(), threading.Event()
+    shift = decisions._shift_counts
+
+    def held(deltas: dict[int, int]) -> None:
+        shift(deltas)
+        if threading.current_thread() is not threading.main_thread() and any(deltas.values()):
+            paused.set()
+            assert release.wait(30)
+
+    monkeypatch.setattr(decisions, "_shift_counts", held)
+    by_policy = Worker(lambda: decisions.recompute_policy(policy.pk, push=False))
+    by_policy.start()
+    assert paused.wait(30)
+    again = Policy.objects.get(pk=policy.pk)
+    by_staff = Worker(lambda: library.update_policy(actor=world.staff, policy=again, data={}, resplit=True))
+    by_staff.start()
+    time.sleep(1.0)
+    release.set()
+    by_policy.join(60)
+    by_staff.join(60)
+    assert by_policy.error is None and by_staff.error is None, (by_policy.error, by_staff.error)

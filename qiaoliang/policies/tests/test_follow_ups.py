@@ -13,8 +13,16 @@ from django.urls import reverse
 
 from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.models import Notification
-from qiaoliang.policies.models import AutoGrantCase, EnterpriseFact, Policy, PolicyQuestion, Push, SupportItem
-from qiaoliang.policies.services import autogrant, library, questions
+from qiaoliang.policies.models import (
+    AutoGrantCase,
+    Eligibility,
+    EnterpriseFact,
+    Policy,
+    PolicyQuestion,
+    Push,
+    SupportItem,
+)
+from qiaoliang.policies.services import autogrant, decisions, library, questions, rulebook
 from qiaoliang.policies.services import facts as fact_service
 from qiaoliang.policies.services.rulebook import Proposal
 from qiaoliang.policies.tests.test_workflow import give_facts, make_policy
@@ -167,3 +175,20 @@ def test_a_proposal_names_what_it_is_on() -> None:
     proposal = Proposal("经营要求", "营业收入", "大于", "2000万元", {"field": "revenue"})
     assert proposal.field_label in ("营业收入", "operating revenue")
     assert Proposal("经营要求", "x", "是", "y", None).field_label == ""
+
+
+def test_a_draft_put_in_force_is_what_an_enterprise_is_answered_with(world: Any) -> None:
+    """A worker's list of rules in force, filled between a draft's save and its activation, was kept after it
+    (found by a review): the enterprise's next answer was stored under the superseded rule."""
+    give_facts(world, "3000万元")
+    _policy, item = make_policy(world)
+    decisions.recompute_enterprise(world.e1.pk, push=False)
+    higher = {"all": [[{"field": "revenue", "op": "gte", "text": "5000万元"}]]}
+    draft = rulebook.save_rule(actor=world.staff, item=item, expression=higher, activate=False)
+    decisions.recompute_enterprise(world.e1.pk, push=False)  # the list is filled again here
+    rulebook.activate_rule(actor=world.staff, rule=draft)
+    fact_service.set_fact(actor=world.staff, enterprise=world.e1, field="revenue", value="3500万元",
+                          year=EnterpriseFact.objects.get(enterprise=world.e1, field="revenue").year)  # fmt: skip
+    assert not Eligibility.objects.filter(item=item, enterprise=world.e1).exists()
+    item.refresh_from_db()
+    assert item.eligible_count == 0
