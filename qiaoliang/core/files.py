@@ -7,15 +7,25 @@ tests Django streams the file itself. Either way the answer is sandboxed and nev
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}
+
+
+def delete_on_commit(storage: Any, names: Iterable[str]) -> None:
+    """Delete stored files once the transaction that stopped referring to them commits (kept if it rolls back)."""
+    wanted = [name for name in names if name]
+    if wanted:
+        transaction.on_commit(lambda: [storage.delete(name) for name in wanted] and None)
 
 
 def serve_private_file(file: FieldFile, *, name: str, content_type: str) -> HttpResponseBase:

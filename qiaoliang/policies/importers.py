@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from qiaoliang.core import audit, notifications, sheets
 from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError
+from qiaoliang.core.files import delete_on_commit
 from qiaoliang.core.numbers import check_fits
 from qiaoliang.core.sheets import CellError, Column, RowError, SheetSpec, cell_text, parse_uscc
 from qiaoliang.orgs.models import Enterprise, Membership
@@ -286,14 +287,7 @@ def import_facts(*, actor: Any, parsed: ImportResult) -> ImportResult:
         changed, ["value", "entered_text", "status", "origin", "entered_by", "reviewed_by", "reviewed_at",
                   "review_note", "updated_at", "evidence"], batch_size=2000,
     )  # fmt: skip
-    if dropped:
-        storage = EnterpriseFact._meta.get_field("evidence").storage  # type: ignore[attr-defined]
-
-        def delete_dropped() -> None:
-            for name in dropped:
-                storage.delete(name)
-
-        transaction.on_commit(delete_dropped)
+    delete_on_commit(EnterpriseFact._meta.get_field("evidence").storage, dropped)  # type: ignore[attr-defined]
     parsed.created, parsed.changed = len(new), len(changed)
     written = [*new, *changed]
     ids = sorted({fact.enterprise_id for fact in written})

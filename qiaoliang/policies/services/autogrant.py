@@ -112,7 +112,7 @@ def restore(*, actor: Any, case: AutoGrantCase) -> AutoGrantCase:
     require(actor, CHANGE, case)
 
     def still_qualifies(locked: AutoGrantCase) -> None:
-        if case.item.delivery != SupportItem.Delivery.AUTOMATIC:
+        if locked.item.delivery != SupportItem.Delivery.AUTOMATIC:
             raise DomainError(_("This item is granted on application, not without it."), code="item")
         if not Eligibility.objects.filter(item_id=locked.item_id, enterprise_id=locked.enterprise_id).exists():
             raise DomainError(_("By its current data the enterprise no longer qualifies for this item, so it cannot "

@@ -372,7 +372,7 @@ def _insert_answers(enterprise_id: int, rules: Sequence[Rule], now: datetime.dat
     return inserted
 
 
-def _lock_item_rows(item_ids: Iterable[int]) -> None:
+def lock_item_rows(item_ids: Iterable[int]) -> None:
     """Lock the items' rows in id order (every writer of several items' counts does so first: no deadlock)."""
     ids = sorted(item_ids)
     if ids:
@@ -385,7 +385,7 @@ def _shift_counts(deltas: dict[int, int]) -> None:
     if not changes:
         return
     ids = sorted(changes)
-    _lock_item_rows(ids)
+    lock_item_rows(ids)
     shift = Case(*(When(pk=pk, then=Value(delta)) for pk, delta in sorted(changes.items())), default=Value(0))
     SupportItem.objects.filter(pk__in=ids).update(eligible_count=Greatest(F("eligible_count") + shift, Value(0)))
 
@@ -409,7 +409,7 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
         with transaction.atomic():
             lock_items(idle)
             idle = sorted(set(idle) - {r.item_id for r in rules_in_force(on, idle)})  # published again meanwhile?
-            _lock_item_rows(idle)
+            lock_item_rows(idle)
             Eligibility.objects.filter(item_id__in=idle).delete()
             SupportItem.objects.filter(pk__in=idle).update(eligible_count=0, needs_data_count=0, near_miss_count=0,
                                                            computed_at=now)  # fmt: skip
@@ -454,7 +454,7 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
             # that the change queued
             fresh = {r.item_id: _answer_key(r) for r in rules_in_force(on, live)}
             live = {i for i in live if fresh.get(i) == started[i]}
-            _lock_item_rows(live)  # their counts move below: rows locked in id order, before anything else
+            lock_item_rows(live)  # their counts move below: rows locked in id order, before anything else
             batch_all = snapshots(everyone[start : start + BATCH])
             for path, path_items in by_path.items():
                 reached = reach[path]

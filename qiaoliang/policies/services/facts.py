@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from qiaoliang.core import audit
 from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
+from qiaoliang.core.files import delete_on_commit
 from qiaoliang.core.notifications import notify
 from qiaoliang.core.numbers import check_fits
 from qiaoliang.core.permissions import has_capability
@@ -115,9 +116,7 @@ def set_fact(*, actor: Any, enterprise: Enterprise, field: str, value: str, year
         check_upload(evidence, allowed=EVIDENCE_TYPES, max_bytes=EVIDENCE_MAX_MB * 1024 * 1024)
         fact.evidence = evidence
     fact.save()
-    if replaced:
-        storage = EnterpriseFact._meta.get_field("evidence").storage  # type: ignore[attr-defined]
-        transaction.on_commit(lambda: storage.delete(replaced))
+    delete_on_commit(EnterpriseFact._meta.get_field("evidence").storage, [replaced])  # type: ignore[attr-defined]
     audit.record("policies.fact.saved", actor=actor, target=enterprise, organization_id=_org_id(enterprise),
                  data={"field": field, "key": key, "year": year, "value": format(stored, "f")})  # fmt: skip
     enqueue_on_commit("policies.recompute_enterprise", enterprise.pk, [field])
@@ -197,7 +196,6 @@ def set_honour(*, actor: Any, enterprise: Enterprise, text: str, code: str = "",
 
 
 @transaction.atomic
-@transaction.atomic
 def delete_fact(*, actor: Any, fact: EnterpriseFact) -> None:
     """Remove a wrong figure or declaration. The enterprise removes what it entered and staff have not confirmed;
     its organisation's staff remove any. The enterprise's answers are computed again."""
@@ -207,10 +205,9 @@ def delete_fact(*, actor: Any, fact: EnterpriseFact) -> None:
         raise DomainError(_("Staff have confirmed this figure; ask them to correct it, or enter the right value "
                             "over it."), code="status")  # fmt: skip
     enterprise, field, what = row.enterprise, row.field, describe(row)
-    evidence, storage = (row.evidence.name, row.evidence.storage) if row.evidence else ("", None)
+    evidence = str(row.evidence.name or "")
     row.delete()
-    if evidence and storage is not None:  # the file goes once the row is gone for good
-        transaction.on_commit(lambda: storage.delete(evidence))
+    delete_on_commit(row.evidence.storage, [evidence])  # the file goes once the row is gone for good
     audit.record("policies.fact.deleted", actor=actor, target=enterprise, organization_id=_org_id(enterprise),
                  data={"what": what})  # fmt: skip
     if role == "staff":  # the enterprise's check-up changes: it is told what was removed

@@ -15,6 +15,7 @@ from qiaoliang.accounts.models import User
 from qiaoliang.core import audit
 from qiaoliang.core.background import enqueue_on_commit
 from qiaoliang.core.exceptions import DomainError, NotAllowedError
+from qiaoliang.core.files import delete_on_commit
 from qiaoliang.core.models import Region
 from qiaoliang.core.notifications import notify
 from qiaoliang.core.numbers import check_fits
@@ -35,6 +36,7 @@ from qiaoliang.policies.models import (
     Push,
     SupportItem,
 )
+from qiaoliang.policies.services import decisions
 from qiaoliang.policies.units import Dimension, UnitError, parse_quantity
 
 P = Policy.Status
@@ -140,7 +142,7 @@ def _replace_clauses(policy: Policy, parts: list[Any]) -> None:
     if len(parts) > MAX_CLAUSES:
         raise DomainError(_("A policy has at most %(max)s clauses.") % {"max": MAX_CLAUSES}, code="full_text")
     # the items citing a clause are set to none: their rows locked in id order first, as the recomputations do
-    list(SupportItem.objects.select_for_update(no_key=True).filter(policy=policy).order_by("pk").values_list("pk"))
+    decisions.lock_item_rows(policy.items.values_list("pk", flat=True))
     Clause.objects.filter(policy=policy).delete()
     texts = [part.text for part in parts]
     labels = clause_types.classify_clauses(texts) if texts else []
@@ -321,6 +323,6 @@ def remove_attachment(*, actor: Any, attachment: PolicyAttachment) -> None:
     stored = attachment.file.name
     storage = attachment.file.storage
     attachment.delete()
-    transaction.on_commit(lambda: storage.delete(stored) if stored else None)
+    delete_on_commit(storage, [stored or ""])
     audit.record("policies.attachment.removed", actor=actor, target=policy, organization_id=policy.organization_id,
                  data={"name": attachment.name})  # fmt: skip
