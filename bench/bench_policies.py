@@ -265,6 +265,7 @@ def worker_main(payload: dict[str, Any]) -> dict[str, Any]:
         times.append(time.perf_counter() - started)
     step("baseline: the same enterprises, every rule answered again", max(times), rules=rules,
          p50=round(_pct(times, 0.5), 3), p95=round(_pct(times, 0.95), 3))  # fmt: skip
+    idle_p50 = _pct(times, 0.5)
     times = []
     for pk in sample:
         enterprise = Enterprise.objects.get(pk=pk)
@@ -273,6 +274,47 @@ def worker_main(payload: dict[str, Any]) -> dict[str, Any]:
         times.append(time.perf_counter() - started)
     step("check-up of one enterprise (20 enterprises)", max(times), rules=rules, p50=round(_pct(times, 0.5), 3),
          p95=round(_pct(times, 0.95), 3))  # fmt: skip
+    # An enterprise's recomputation waits while an item's run holds its items' locks for a batch: how long, on a
+    # second connection, while a policy of 5 items is published on this one's thread.
+    import threading
+
+    from django.core.paginator import Paginator
+    from django.db import connections
+
+    from qiaoliang.policies import selectors
+
+    busy = create_policy(rng, 5, "并发发布政策")
+    done = threading.Event()
+
+    def publish() -> None:
+        try:
+            decisions.recompute_policy(busy.pk)
+        finally:
+            connections.close_all()
+            done.set()
+
+    times = []
+    started = time.perf_counter()
+    runner = threading.Thread(target=publish)
+    runner.start()
+    while not done.is_set():
+        pk = rng.choice(ids)
+        began = time.perf_counter()
+        decisions.recompute_enterprise(pk)
+        times.append(time.perf_counter() - began)
+    runner.join()
+    during = time.perf_counter() - started
+    step("one enterprise answered again during a publish (5 items)", max(times), publish_s=round(during, 1),
+         recomputations=len(times), p50=round(_pct(times, 0.5), 3), p95=round(_pct(times, 0.95), 3),
+         ratio_p50_to_idle=round(_pct(times, 0.5) / idle_p50, 1))  # fmt: skip
+    # The eligible list of the item with the most eligible enterprises, as staff page through it.
+    top = SupportItem.objects.order_by("-eligible_count").first()
+    for number in (1, 100):
+        started = time.perf_counter()
+        page = Paginator(selectors.eligible_list(staff, top), 50).get_page(number)
+        rows = len(list(page.object_list))
+        step(f"eligible list of the largest item, page {number} (50 rows)", time.perf_counter() - started,
+             eligible=top.eligible_count, rows=rows)  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('policies_eligibility'))")
         out["eligibility_table"] = cursor.fetchone()[0]

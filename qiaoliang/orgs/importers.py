@@ -38,6 +38,7 @@ from qiaoliang.core.sheets import (
     parse_uscc,
 )
 from qiaoliang.core.text import name_keys as text_name_keys
+from qiaoliang.orgs.announcements import MEMBERSHIP, enterprises_changed
 from qiaoliang.orgs.models import Enterprise, Membership, Organization, Person, enterprise_search_fields
 from qiaoliang.orgs.scope import invalidate_scopes
 
@@ -718,6 +719,7 @@ def _write(
         )
     if new_memberships:
         invalidate_scopes()  # rows inserted directly send no signal
+        enterprises_changed((enterprise_ids[row.uscc] for row in new_memberships), [MEMBERSHIP])
     name_keys: dict[str, str] = {}  # people's names repeat (张伟, 王芳…), their pinyin need not be worked out again
     for batch in sheets.chunks(new_people, _BATCH):
         people = []

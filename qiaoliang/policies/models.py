@@ -99,7 +99,13 @@ class Policy(models.Model):
 
 class PolicyStatusChange(StatusChange):
     policy = models.ForeignKey(Policy, models.CASCADE, related_name="history")
+    # A withdrawal is told in the background, in chunks of enterprises by id: the last one told, and when all were.
+    told_through = models.BigIntegerField(_("told up to enterprise"), null=True, blank=True)
+    told_at = models.DateTimeField(_("told at"), null=True, blank=True)
     status_choices = Policy.Status.choices
+
+    class Meta(StatusChange.Meta):
+        indexes = [models.Index(fields=["to_status", "told_at", "created_at"], name="policies_psc_untold")]
 
 
 class PolicyAttachment(models.Model):

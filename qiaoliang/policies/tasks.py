@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qiaoliang.core.background import background
+from qiaoliang.orgs.announcements import ENTERPRISES_CHANGED
 from qiaoliang.policies.services import autogrant, decisions, library, questions
 
 
@@ -28,6 +29,12 @@ def recompute_enterprise(enterprise_id: int, fields: list[str] | None = None) ->
 def recompute_enterprises(enterprise_ids: list[int], fields: list[str] | None = None) -> dict[str, int]:
     """After an import of figures: a few enterprises one by one, many with the batch evaluator over every item."""
     return decisions.recompute_enterprises(enterprise_ids, fields=fields)
+
+
+@background("policies.enterprises_changed", on=(ENTERPRISES_CHANGED,))
+def enterprises_changed(enterprise_ids: list[int], fields: list[str] | None = None) -> dict[str, int]:
+    """After enterprises joined or left an organisation, or their profile changed: their answers again."""
+    return decisions.enterprises_changed(enterprise_ids, fields)
 
 
 @background("policies.remind_questions")

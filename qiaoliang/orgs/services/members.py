@@ -26,6 +26,7 @@ from qiaoliang.core.permissions import CHANGE, REVIEW, has_capability, require
 from qiaoliang.core.text import pinyin_key
 from qiaoliang.core.transitions import Transitions
 from qiaoliang.orgs import recipients
+from qiaoliang.orgs.announcements import MEMBERSHIP, enterprises_changed
 from qiaoliang.orgs.models import (
     Enterprise,
     EnterpriseChangeRequest,
@@ -133,6 +134,7 @@ def _save_enterprise(actor: Any, enterprise: Enterprise, changes: dict[str, Any]
     full_clean(enterprise)
     enterprise.save(update_fields=update_fields)
     audit.record("orgs.enterprise.updated", actor=actor, target=enterprise, data=diff)
+    enterprises_changed([enterprise.pk], diff)
     return enterprise
 
 
@@ -298,6 +300,7 @@ def record_enterprises(
             batch_size=1000,
         )
         invalidate_scopes()  # a bulk insert sends no signal
+        enterprises_changed((known[uscc] for uscc in fresh), [MEMBERSHIP])
     if fresh:
         audit.record("orgs.enterprises.recorded", actor=actor, target=organization, organization_id=organization.pk,
                      data={"created": len(fresh), "as_members": as_members})  # fmt: skip
@@ -345,6 +348,7 @@ def add_membership(
         organization_id=organization.pk,
         data={"enterprise": enterprise.pk, "level": level},
     )
+    enterprises_changed([enterprise.pk], [MEMBERSHIP])
     return membership
 
 
@@ -378,6 +382,7 @@ def transition_membership(*, actor: Any, membership: Membership, to_status: str,
             url=reverse("orgs:enterprise", args=[moved.enterprise_id]), target=moved,
             organization_id=organization.pk, actor=actor,
         )  # fmt: skip
+        enterprises_changed([moved.enterprise_id], [MEMBERSHIP])
     return moved
 
 

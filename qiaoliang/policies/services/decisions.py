@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qiaoliang.core.notifications import notify
+from qiaoliang.orgs.announcements import MEMBERSHIP
 from qiaoliang.orgs.models import Enterprise, Membership
 from qiaoliang.orgs.selectors import contacts_of
 from qiaoliang.policies.facts import FactValue, HeldHonour, Snapshot
@@ -217,8 +218,10 @@ def checkup(enterprise: Enterprise, *, on: datetime.date | None = None) -> list[
 
 
 def member_paths(enterprise_id: int) -> list[str]:
-    """The tree paths of the organisations the enterprise is an active member of."""
-    return list(Membership.objects.filter(enterprise_id=enterprise_id, status=Membership.Status.ACTIVE)
+    """The tree paths of the organisations the enterprise is an active member of (none when it is inactive:
+    an item's recomputation skips inactive enterprises too)."""
+    return list(Membership.objects.filter(enterprise_id=enterprise_id, status=Membership.Status.ACTIVE,
+                                          enterprise__is_active=True)
                 .values_list("organization__path", flat=True))  # fmt: skip
 
 
@@ -427,17 +430,19 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
         everyone = sorted(set(everyone) & set(enterprise_ids))
     counts = {item_id: [0, 0, 0] for item_id in rules}
     eligible_ids: dict[int, list[int]] = {item_id: [] for item_id in rules}
-    for item_id in rules if enterprise_ids is None else ():  # enterprises no longer reached lose their answers
+    chosen = None if enterprise_ids is None or len(set(enterprise_ids)) > 5000 else sorted(set(enterprise_ids))
+    for item_id in rules:  # enterprises no longer reached (they left, or became inactive) lose their answers
         members = Membership.objects.filter(
-            status=Membership.Status.ACTIVE, organization__path__startswith=items[item_id].policy.organization.path
+            status=Membership.Status.ACTIVE,
+            organization__path__startswith=items[item_id].policy.organization.path,
+            enterprise__is_active=True,
         )
         with transaction.atomic():
             lock_items([item_id])
-            gone = (
-                Eligibility.objects.filter(item_id=item_id)
-                .exclude(enterprise_id__in=members.values("enterprise_id"))
-                .delete()[0]
-            )
+            stored = Eligibility.objects.filter(item_id=item_id)
+            if chosen is not None:  # a few enterprises' answers: only theirs are looked at
+                stored = stored.filter(enterprise_id__in=chosen)
+            gone = stored.exclude(enterprise_id__in=members.values("enterprise_id")).delete()[0]
             _shift_counts({item_id: -gone})
     exact = enterprise_ids is not None
     by_path: dict[str, list[int]] = {}
@@ -485,10 +490,12 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
         totals["needs_data"] += unknown
         totals["near_miss"] += near
         item = items[item_id]
+        # told from the answers still stored under this run's rule: an enterprise recomputed since, or a version
+        # put in force since (its own run tells), is not told what this run found
         if item.delivery == SupportItem.Delivery.AUTOMATIC:
-            _list_cases(item, eligible_ids[item_id])
+            _list_cases(item, eligible_ids[item_id], rule_id=rules[item_id].pk)
         if push:
-            totals["pushed"] += push_item(item, eligible_ids[item_id])
+            totals["pushed"] += push_item(item, eligible_ids[item_id], rule_id=rules[item_id].pk)
     return totals
 
 
@@ -591,10 +598,29 @@ def recompute_enterprise(enterprise_id: int, *, fields: Iterable[str] | None = N
                       .values_list("item_id", flat=True))  # fmt: skip
         for item in newly:
             if item.pk not in already:
-                pushed += push_item(item, [enterprise_id])
+                pushed += push_item(item, [enterprise_id], rule_id=eligible[item.pk].pk)
             if item.delivery == SupportItem.Delivery.AUTOMATIC:
-                _list_cases(item, [enterprise_id])
+                _list_cases(item, [enterprise_id], rule_id=eligible[item.pk].pk)
     return {"answered": len(answered), "eligible": len(eligible), "pushed": pushed}
+
+
+# What a snapshot reads of an enterprise's profile (`snapshots`): a change to another field answers nothing anew.
+PROFILE_FIELDS = frozenset({"region", "industry", "size", "ownership", "founded_on", "employees", "is_active"})
+
+
+def enterprises_changed(enterprise_ids: Sequence[int], fields: Iterable[str] | None) -> dict[str, int]:
+    """After `orgs` announced that enterprises joined or left organisations, or that their profile changed:
+    answer every item in force for them again (which items reach them, or what they are, may have changed),
+    store the answers, and push what they newly qualify for."""
+    if fields is not None and not set(fields) & (PROFILE_FIELDS | {MEMBERSHIP}):
+        return {"answered": 0, "eligible": 0, "pushed": 0}
+    ids = sorted(set(enterprise_ids))
+    existing = [
+        pk
+        for start in range(0, len(ids), 5000)
+        for pk in Enterprise.objects.filter(pk__in=ids[start : start + 5000]).values_list("pk", flat=True)
+    ]
+    return recompute_enterprises(existing)
 
 
 ONE_BY_ONE = 50  # above this many enterprises, the batch evaluator over every item is faster
@@ -624,18 +650,37 @@ PUSH_TITLE = gettext_lazy("You may qualify for: %(item)s")
 PUSH_BODY = gettext_lazy("%(policy)s. Open the policy check-up to see why, and how to apply.")
 
 
-def _in_force(item: SupportItem) -> bool:
-    """The item's policy is published and a rule of it is in force (a withdrawal may have come in meanwhile)."""
-    return SupportItem.objects.filter(pk=item.pk, policy__status=Policy.Status.PUBLISHED,
-                                      rules__status=Rule.Status.ACTIVE).exists()  # fmt: skip
+def _in_force(item: SupportItem, rule_id: int | None = None) -> bool:
+    """The item's policy is published and a rule of it (this one, when given) is in force (a withdrawal or a
+    new version may have come in meanwhile)."""
+    rules = Rule.objects.filter(item=item, status=Rule.Status.ACTIVE, item__policy__status=Policy.Status.PUBLISHED)
+    return (rules if rule_id is None else rules.filter(pk=rule_id)).exists()
 
 
-def push_item(item: SupportItem, enterprise_ids: Sequence[int]) -> int:
-    """Tell the contacts of newly eligible enterprises, once per enterprise and item (preferences respected)."""
-    if not enterprise_ids or not _in_force(item):
+def _stored_under(item: SupportItem, rule_id: int | None, enterprise_ids: Sequence[int]) -> list[int]:
+    """The enterprises, in order, whose stored answer for the item is eligible under the rule (all when no rule)."""
+    ids = list(enterprise_ids)
+    if rule_id is None:
+        return ids
+    kept: set[int] = set()
+    for start in range(0, len(ids), 5000):
+        kept.update(Eligibility.objects.filter(item=item, rule_id=rule_id, enterprise_id__in=ids[start : start + 5000])
+                    .values_list("enterprise_id", flat=True))  # fmt: skip
+    return [pk for pk in ids if pk in kept]
+
+
+def push_item(item: SupportItem, enterprise_ids: Sequence[int], *, rule_id: int | None = None) -> int:
+    """Tell the contacts of newly eligible enterprises, once per enterprise and item (preferences respected).
+
+    With `rule_id`, only while that version is in force and for the enterprises still stored eligible under it.
+    """
+    if not enterprise_ids or not _in_force(item, rule_id):
         return 0
-    already = set(Push.objects.filter(item=item, enterprise_id__in=list(enterprise_ids))
-                  .values_list("enterprise_id", flat=True))  # fmt: skip
+    enterprise_ids = _stored_under(item, rule_id, enterprise_ids)
+    already: set[int] = set()
+    for start in range(0, len(enterprise_ids), 5000):
+        already.update(Push.objects.filter(item=item, enterprise_id__in=enterprise_ids[start : start + 5000])
+                       .values_list("enterprise_id", flat=True))  # fmt: skip
     new_ids = [pk for pk in enterprise_ids if pk not in already]
     if not new_ids:
         return 0
@@ -669,9 +714,13 @@ def mark_pushes_opened(enterprise_ids: Iterable[int]) -> int:
     return Push.objects.filter(enterprise_id__in=ids, opened_at__isnull=True).update(opened_at=timezone.now())
 
 
-def _list_cases(item: SupportItem, enterprise_ids: Sequence[int]) -> None:
-    """免申即享: every eligible enterprise gets a case, listed for staff to confirm (existing ones kept)."""
-    if not enterprise_ids or not _in_force(item):
+def _list_cases(item: SupportItem, enterprise_ids: Sequence[int], *, rule_id: int | None = None) -> None:
+    """免申即享: every eligible enterprise gets a case, listed for staff to confirm (existing ones kept); with
+    `rule_id`, as `push_item`."""
+    if not enterprise_ids or not _in_force(item, rule_id):
+        return
+    enterprise_ids = _stored_under(item, rule_id, enterprise_ids)
+    if not enterprise_ids:
         return
     AutoGrantCase.objects.bulk_create(
         [AutoGrantCase(item=item, enterprise_id=pk, organization_id=item.policy.organization_id,

@@ -216,31 +216,60 @@ def tell_withdrawn(policy_id: int, reason: str, actor_id: int | None = None, cha
 
     Returns how many enterprises were told. A policy published again meanwhile is not announced as withdrawn,
     and of two withdrawals before the task ran (`change_id`, the withdrawal's history row) only the last is told.
+    Each chunk records on the history row the last enterprise told (`told_through`), in the transaction that
+    tells it: a run stopped half-way is resumed where it stopped (`resume_withdrawal_notices`), and two runs of
+    one withdrawal never tell a chunk twice. `told_at` marks the withdrawal as told.
     """
     policy = Policy.objects.filter(pk=policy_id).first()
-    if policy is None or policy.status != P.WITHDRAWN:
-        return 0
-    if change_id is not None and change_id != (
-        policy.history.filter(to_status=P.WITHDRAWN).order_by("-pk").values_list("pk", flat=True).first()
-    ):
+    change = PolicyStatusChange.objects.filter(pk=change_id, policy_id=policy_id).first() if change_id else None
+    withdrawals = PolicyStatusChange.objects.filter(policy_id=policy_id, to_status=P.WITHDRAWN)
+    latest = withdrawals.order_by("-pk").values_list("pk", flat=True).first()
+    if policy is None or policy.status != P.WITHDRAWN or (change_id is not None and change_id != latest):
+        if change is not None:  # nothing to tell: published again, or a later withdrawal tells
+            PolicyStatusChange.objects.filter(pk=change.pk, told_at__isnull=True).update(told_at=timezone.now())
         return 0
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     told = 0
-    last = 0
+    last = change.told_through or 0 if change is not None else 0
     while True:
-        chunk = list(
-            Push.objects.filter(item__policy=policy, enterprise_id__gt=last).order_by("enterprise_id")
-            .values_list("enterprise_id", flat=True).distinct()[:TELL_CHUNK]
-        )  # fmt: skip
-        if not chunk:
-            return told
         with transaction.atomic():
+            if change is not None:
+                row = PolicyStatusChange.objects.select_for_update().get(pk=change.pk)
+                if row.told_at is not None:
+                    return told
+                last = max(last, row.told_through or 0)  # another run may have gone further
+            chunk = list(
+                Push.objects.filter(item__policy=policy, enterprise_id__gt=last).order_by("enterprise_id")
+                .values_list("enterprise_id", flat=True).distinct()[:TELL_CHUNK]
+            )  # fmt: skip
+            if not chunk:
+                if change is not None:
+                    PolicyStatusChange.objects.filter(pk=change.pk).update(told_at=timezone.now())
+                return told
             notify(users=contacts_of(chunk), kind="policies.withdrawn", title=WITHDRAWN_TITLE,
                    body=reason.replace("%", "%%"), params={"policy": policy.title},
                    url=reverse("policies:detail", args=[policy.pk]), target=policy,
                    organization_id=policy.organization_id, actor=actor)  # fmt: skip
+            if change is not None:
+                PolicyStatusChange.objects.filter(pk=change.pk).update(told_through=chunk[-1])
         told += len(chunk)
         last = chunk[-1]
+
+
+RESUME_AFTER = datetime.timedelta(minutes=30)  # a withdrawal still untold this long after it was made has stopped
+
+
+def resume_withdrawal_notices(*, now: datetime.datetime | None = None) -> int:
+    """Queue again the telling of withdrawals that stopped half-way (run daily); returns how many were queued."""
+    now = now or timezone.now()
+    stalled = PolicyStatusChange.objects.filter(
+        to_status=P.WITHDRAWN, told_at__isnull=True, created_at__lt=now - RESUME_AFTER
+    ).values_list("pk", "policy_id", "note", "actor_id")
+    count = 0
+    for pk, policy_id, note, actor_id in stalled.order_by("pk")[:1000]:
+        enqueue_on_commit("policies.tell_withdrawn", policy_id, note, actor_id, pk)
+        count += 1
+    return count
 
 
 @transaction.atomic
