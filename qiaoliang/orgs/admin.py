@@ -22,6 +22,7 @@ from qiaoliang.core import audit
 from qiaoliang.core.admin import AuditedAdminMixin
 from qiaoliang.core.codes import normalize_mobile, normalize_uscc
 from qiaoliang.orgs import services
+from qiaoliang.orgs.announcements import MEMBERSHIP, enterprises_changed
 from qiaoliang.orgs.models import (
     Department,
     Enterprise,
@@ -150,10 +151,21 @@ class EnterpriseAdminForm(forms.ModelForm):
 
 
 class MembershipInline(admin.TabularInline):
+    """The enterprise's memberships, to look at: they are added and changed on the membership pages, through the
+    services (which tell the members and announce the change to the apps that answer for members)."""
+
     model = Membership
     extra = 0
     fields = ["organization", "level", "joined_on", "status"]
-    raw_id_fields = ["organization"]
+    readonly_fields = ["organization", "level", "joined_on", "status"]
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Enterprise)
@@ -185,6 +197,16 @@ class EnterpriseAdmin(AuditedAdminMixin, admin.ModelAdmin):
         updated = services.update_enterprise(actor=request.user, enterprise=obj, **changes)
         _adopt(obj, updated)
 
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        pk = obj.pk  # None once deleted
+        super().delete_model(request, obj)
+        enterprises_changed([pk], None)  # what was answered for it is gone: the apps count again
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        enterprises_changed(ids, None)
+
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
@@ -210,6 +232,15 @@ class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 level=data["level"], joined_on=data.get("joined_on"), status=data["status"],
             )  # fmt: skip
         _adopt(obj, saved)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        enterprises_changed([obj.enterprise_id], [MEMBERSHIP])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        ids = list(queryset.values_list("enterprise_id", flat=True))
+        super().delete_queryset(request, queryset)
+        enterprises_changed(ids, [MEMBERSHIP])
 
 
 # --- people and posts ------------------------------------------------------------------------

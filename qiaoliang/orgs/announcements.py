@@ -8,6 +8,10 @@ background without `orgs` importing them (policies answers an enterprise's suppo
   profile change;
 - `None`: anything may have changed.
 Announced after commit, once per write, with the ids sorted; listeners are idempotent.
+
+`orgs.organization_moved` — arguments `(organization_id: int, old_path: str, new_path: str)`: an organisation
+and its subtree moved in the tree (`move_organization`), so the organisations above its members changed. Sent
+instead of the members' ids, which may be many.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Iterable
 from qiaoliang.core.background import announce_on_commit
 
 ENTERPRISES_CHANGED = "orgs.enterprises_changed"
+ORGANIZATION_MOVED = "orgs.organization_moved"
 MEMBERSHIP = "membership"
 
 
@@ -25,3 +30,8 @@ def enterprises_changed(enterprise_ids: Iterable[int], fields: Iterable[str] | N
     ids = sorted({int(pk) for pk in enterprise_ids})
     if ids:
         announce_on_commit(ENTERPRISES_CHANGED, ids, None if fields is None else sorted(set(fields)))
+
+
+def organization_moved(organization_id: int, old_path: str, new_path: str) -> None:
+    """Announce, after commit, that an organisation and its subtree moved from one path to another."""
+    announce_on_commit(ORGANIZATION_MOVED, organization_id, old_path, new_path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qiaoliang.core.background import background
-from qiaoliang.orgs.announcements import ENTERPRISES_CHANGED
+from qiaoliang.orgs.announcements import ENTERPRISES_CHANGED, ORGANIZATION_MOVED
 from qiaoliang.policies.services import autogrant, decisions, library, questions
 
 
@@ -35,6 +35,12 @@ def recompute_enterprises(enterprise_ids: list[int], fields: list[str] | None = 
 def enterprises_changed(enterprise_ids: list[int], fields: list[str] | None = None) -> dict[str, int]:
     """After enterprises joined or left an organisation, or their profile changed: their answers again."""
     return decisions.enterprises_changed(enterprise_ids, fields)
+
+
+@background("policies.organization_moved", on=(ORGANIZATION_MOVED,))
+def organization_moved(organization_id: int, old_path: str, new_path: str) -> dict[str, int]:
+    """After an organisation moved in the tree: the items that reach its members now, or did before, again."""
+    return decisions.organization_moved(old_path, new_path)
 
 
 @background("policies.remind_questions")

@@ -12,8 +12,8 @@ from qiaoliang.core.exceptions import DomainError, NotAllowedError
 from qiaoliang.core.permissions import CHANGE, CREATE, has_capability, require
 from qiaoliang.core.text import pinyin_key
 from qiaoliang.core.transitions import Transitions
-from qiaoliang.orgs.announcements import MEMBERSHIP, enterprises_changed
-from qiaoliang.orgs.models import Department, Membership, Organization, Partnership, PartnershipStatusChange, Zone
+from qiaoliang.orgs.announcements import organization_moved
+from qiaoliang.orgs.models import Department, Organization, Partnership, PartnershipStatusChange, Zone
 from qiaoliang.orgs.scope import invalidate_scopes
 from qiaoliang.orgs.services.common import apply_changes, full_clean
 
@@ -100,8 +100,7 @@ def move_organization(*, actor: Any, organization: Organization, new_parent: Org
             node.parent = new_parent
     Organization.objects.bulk_update(subtree, ["path", "depth", "parent"])
     invalidate_scopes()  # a bulk update sends no signal
-    members = Membership.objects.filter(organization__in=[node.pk for node in subtree])
-    enterprises_changed(members.values_list("enterprise_id", flat=True).distinct(), [MEMBERSHIP])
+    organization_moved(organization.pk, old_path, new_path)
     audit.record(
         "orgs.organization.moved",
         actor=actor,

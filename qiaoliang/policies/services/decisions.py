@@ -255,32 +255,78 @@ def outcomes_for(item: SupportItem, enterprise_ids: Sequence[int], *, on: dateti
 # --------------------------------------------------------------------------- recomputation and pushes
 
 
-def _store_batch(item: SupportItem, rule: Rule, expression: Expression, batch: BatchEvaluator,
-                 on: datetime.date, now: datetime.datetime, *, exact: bool = False
-                 ) -> tuple[list[int], int, int, int]:  # fmt: skip
+def _store_batch(item: SupportItem, rule: Rule, expression: Expression, batch: BatchEvaluator | None,
+                 on: datetime.date, now: datetime.datetime, span: Span) -> tuple[list[int], int, int, int]:  # fmt: skip
     """Store one item's eligible enterprises of a batch; return (eligible ids, eligible, needs data, near misses).
-    Call with the item locked (`lock_items`), in the transaction that read the batch.
+    Call with the item locked (`lock_items`), in the transaction that read the batch and its reach.
 
-    Only eligible pairs are stored, bare: their reasons are computed when a page shows them, and near misses are
-    counted here and explained live in each enterprise's check-up. PostgreSQL takes the rows by COPY.
+    The item's stored answers of the batch's span (a range of ids, or the chosen enterprises) are replaced by the
+    eligible enterprises among those the item reaches (`batch`, None when it reaches none there): an enterprise
+    that left, or became inactive, loses its answer. Only eligible pairs are stored, bare: their reasons are
+    computed when a page shows them, and near misses are counted here and explained live in each enterprise's
+    check-up. PostgreSQL takes the rows by COPY.
     """
-    groups = batch.group_states(expression)
-    states = groups.min(axis=0)
-    near = int((((groups == Tri.FALSE).sum(axis=0) == 1) & ((groups != Tri.TRUE).sum(axis=0) == 1)).sum())
-    snaps = batch.snapshots
-    eligible_ids = [snaps[int(i)].enterprise_id for i in np.nonzero(states == Tri.TRUE)[0]]
+    eligible_ids: list[int] = []
+    unknown = near = 0
+    if batch is not None:
+        groups = batch.group_states(expression)
+        states = groups.min(axis=0)
+        near = int((((groups == Tri.FALSE).sum(axis=0) == 1) & ((groups != Tri.TRUE).sum(axis=0) == 1)).sum())
+        unknown = int((states == Tri.UNKNOWN).sum())
+        snaps = batch.snapshots
+        eligible_ids = [snaps[int(i)].enterprise_id for i in np.nonzero(states == Tri.TRUE)[0]]
     deleted = 0
-    if exact:  # a chosen part of the enterprises: exactly theirs
-        answered = [snap.enterprise_id for snap in snaps]
-        for start in range(0, len(answered), 5000):
-            chunk = answered[start : start + 5000]
+    if span.chosen is not None:  # a chosen part of the enterprises: exactly theirs
+        for start in range(0, len(span.chosen), 5000):
+            chunk = span.chosen[start : start + 5000]
             deleted += Eligibility.objects.filter(item=item, enterprise_id__in=chunk).delete()[0]
-    else:  # every enterprise the item reaches, ids ascending: one range
-        first, last = snaps[0].enterprise_id, snaps[-1].enterprise_id
-        deleted = Eligibility.objects.filter(item=item, enterprise_id__gte=first, enterprise_id__lte=last).delete()[0]
+    else:  # a range of ids: every stored answer in it
+        stored = Eligibility.objects.filter(item=item)
+        if span.low is not None:
+            stored = stored.filter(enterprise_id__gte=span.low)
+        if span.high is not None:
+            stored = stored.filter(enterprise_id__lte=span.high)
+        deleted = stored.delete()[0]
     _insert(item.pk, rule.pk, eligible_ids, now)
     _shift_counts({item.pk: len(eligible_ids) - deleted})  # the count stays the number of rows at every commit
-    return eligible_ids, len(eligible_ids), int((states == Tri.UNKNOWN).sum()), near
+    return eligible_ids, len(eligible_ids), unknown, near
+
+
+@dataclass(frozen=True)
+class Span:
+    """The enterprises of one batch of a run: ids from `low` to `high` (None: unbounded), or exactly `chosen`."""
+
+    low: int | None = None
+    high: int | None = None
+    chosen: list[int] | None = None
+
+    def reached(self, path: str) -> set[int]:
+        """The active, active-member enterprises of the span under an organisation's path, read now."""
+        members = Membership.objects.filter(status=Membership.Status.ACTIVE, organization__path__startswith=path,
+                                            enterprise__is_active=True)  # fmt: skip
+        if self.chosen is not None:
+            found: set[int] = set()
+            for start in range(0, len(self.chosen), 5000):
+                chunk = self.chosen[start : start + 5000]
+                found.update(members.filter(enterprise_id__in=chunk).values_list("enterprise_id", flat=True))
+            return found
+        if self.low is not None:
+            members = members.filter(enterprise_id__gte=self.low)
+        if self.high is not None:
+            members = members.filter(enterprise_id__lte=self.high)
+        return set(members.values_list("enterprise_id", flat=True))
+
+
+def _spans(everyone: list[int], chosen: Sequence[int] | None) -> list[Span]:
+    """Batches of `BATCH` enterprises. A full run's ranges cover every id (the first from the lowest, the last to
+    the highest), so each stored answer falls in exactly one of them; an import's are its enterprises."""
+    if chosen is not None:
+        ids = sorted(set(chosen))
+        return [Span(chosen=ids[start : start + BATCH]) for start in range(0, len(ids), BATCH)]
+    starts = everyone[BATCH::BATCH]
+    lows: list[int | None] = [None, *starts]
+    highs: list[int | None] = [pk - 1 for pk in starts] + [None]
+    return [Span(low=low, high=high) for low, high in zip(lows, highs, strict=True)]
 
 
 def _insert(item_id: int, rule_id: int, enterprise_ids: list[int], now: datetime.datetime) -> None:
@@ -395,10 +441,12 @@ def _shift_counts(deltas: dict[int, int]) -> None:
 
 def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None, push: bool = True,
                     enterprise_ids: Sequence[int] | None = None) -> dict[str, int]:  # fmt: skip
-    """Answer items for every enterprise their policies reach, loading each batch of enterprises once.
+    """Answer items for every enterprise their policies reach (or for the chosen ones), loading each batch once.
 
-    Stores the eligible and near-miss pairs and the counts per item, lists 免申即享 cases, and pushes the newly
-    eligible. Enterprises are read in batches of `BATCH` (ids ascending), so memory stays bounded.
+    Stores the eligible pairs and the counts per item, lists 免申即享 cases, and pushes the newly eligible.
+    Enterprises are read in batches of `BATCH` (ids ascending), so memory stays bounded; which enterprises an
+    item reaches is read again for each batch under the items' locks, so a member that leaves or joins while the
+    run goes on is answered as it is when its batch is stored (its own recomputation waits for the batch).
     """
     on = on or timezone.localdate()
     now = timezone.now()
@@ -419,38 +467,18 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
     if not rules:
         return totals
     parsed = {item_id: parse_rule(rule, book) for item_id, rule in rules.items()}
-    # Enterprises each item reaches: active members of its policy's organisation tree.
-    reach: dict[str, set[int]] = {}
-    for item_id in rules:
-        path = items[item_id].policy.organization.path
-        if path not in reach:
-            reach[path] = set(_enterprise_ids_under(path))
-    everyone = sorted(set().union(*reach.values()))
-    if enterprise_ids is not None:
-        everyone = sorted(set(everyone) & set(enterprise_ids))
-    counts = {item_id: [0, 0, 0] for item_id in rules}
-    eligible_ids: dict[int, list[int]] = {item_id: [] for item_id in rules}
-    chosen = None if enterprise_ids is None or len(set(enterprise_ids)) > 5000 else sorted(set(enterprise_ids))
-    for item_id in rules:  # enterprises no longer reached (they left, or became inactive) lose their answers
-        members = Membership.objects.filter(
-            status=Membership.Status.ACTIVE,
-            organization__path__startswith=items[item_id].policy.organization.path,
-            enterprise__is_active=True,
-        )
-        with transaction.atomic():
-            lock_items([item_id])
-            stored = Eligibility.objects.filter(item_id=item_id)
-            if chosen is not None:  # a few enterprises' answers: only theirs are looked at
-                stored = stored.filter(enterprise_id__in=chosen)
-            gone = stored.exclude(enterprise_id__in=members.values("enterprise_id")).delete()[0]
-            _shift_counts({item_id: -gone})
-    exact = enterprise_ids is not None
     by_path: dict[str, list[int]] = {}
     for item_id in rules:
         by_path.setdefault(items[item_id].policy.organization.path, []).append(item_id)
+    # The batches' bounds: the enterprises the items reach now (each batch reads its own reach again).
+    everyone: list[int] = []
+    if enterprise_ids is None:
+        everyone = sorted(set().union(*(_enterprise_ids_under(path) for path in by_path)))
+    counts = {item_id: [0, 0, 0] for item_id in rules}
+    eligible_ids: dict[int, list[int]] = {item_id: [] for item_id in rules}
     live = set(rules)  # items whose rule is still the one in force
     started = {item_id: _answer_key(rule) for item_id, rule in rules.items()}
-    for start in range(0, len(everyone), BATCH):
+    for span in _spans(everyone, enterprise_ids):
         # A batch is read, answered and stored under its items' locks, exclusively: an enterprise's recomputation
         # waits for it and then answers from figures at least as new, or ran before and its figures are read here.
         with transaction.atomic():
@@ -460,18 +488,17 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
             fresh = {r.item_id: _answer_key(r) for r in rules_in_force(on, live)}
             live = {i for i in live if fresh.get(i) == started[i]}
             lock_item_rows(live)  # their counts move below: rows locked in id order, before anything else
-            batch_all = snapshots(everyone[start : start + BATCH])
-            for path, path_items in by_path.items():
-                reached = reach[path]
-                subset = [snap for snap in batch_all if snap.enterprise_id in reached]
-                if not subset or not live.intersection(path_items):
-                    continue
-                batch = BatchEvaluator(subset, on, book)  # one per batch and tree: its columns serve every item
-                for item_id in path_items:
+            reach = {path: span.reached(path) for path, path_items in by_path.items() if live.intersection(path_items)}
+            by_id = {snap.enterprise_id: snap for snap in snapshots(sorted(set().union(set(), *reach.values())))}
+            for path, reached in reach.items():
+                subset = [by_id[pk] for pk in sorted(reached) if pk in by_id]
+                # one evaluator per batch and tree: its columns serve every item
+                batch = BatchEvaluator(subset, on, book) if subset else None
+                for item_id in by_path[path]:
                     if item_id not in live:
                         continue
                     ids, eligible, unknown, near = _store_batch(
-                        items[item_id], rules[item_id], parsed[item_id], batch, on, now, exact=exact
+                        items[item_id], rules[item_id], parsed[item_id], batch, on, now, span
                     )
                     eligible_ids[item_id] += ids
                     counts[item_id][0] += eligible
@@ -620,7 +647,31 @@ def enterprises_changed(enterprise_ids: Sequence[int], fields: Iterable[str] | N
         for start in range(0, len(ids), 5000)
         for pk in Enterprise.objects.filter(pk__in=ids[start : start + 5000]).values_list("pk", flat=True)
     ]
+    if len(existing) < len(ids):  # deleted: their answers went with them, the items' counts follow
+        _recount_counted_items()
     return recompute_enterprises(existing)
+
+
+def _recount_counted_items() -> int:
+    """Recount every item that counts eligible enterprises, one item per transaction under its lock."""
+    ids = list(SupportItem.objects.filter(eligible_count__gt=0).order_by("pk").values_list("pk", flat=True))
+    for pk in ids:
+        with transaction.atomic():
+            lock_items([pk])
+            recount_eligible([pk])
+    return len(ids)
+
+
+def organization_moved(old_path: str, new_path: str) -> dict[str, int]:
+    """After `orgs` announced that an organisation moved in the tree: the items of the organisations that reached
+    its members before and not after, or after and not before, answered again for everyone they reach."""
+    on = timezone.localdate()
+    items = [
+        rule.item_id for rule in rules_in_force(on)
+        if old_path.startswith(rule.item.policy.organization.path)
+        != new_path.startswith(rule.item.policy.organization.path)
+    ]  # fmt: skip
+    return recompute_items(items, on=on)
 
 
 ONE_BY_ONE = 50  # above this many enterprises, the batch evaluator over every item is faster

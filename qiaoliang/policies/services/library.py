@@ -199,6 +199,9 @@ def withdraw(*, actor: Any, policy: Policy, reason: str) -> Policy:
     require(actor, CHANGE, policy)
     if not reason.strip():
         raise DomainError(_("Say why the policy is withdrawn."), code="reason")
+    if len(reason.strip()) > REASON_MAX:  # the history row keeps it whole, and a resumed notice tells it from there
+        raise DomainError(_("At most %(max)d characters.") % {"max": REASON_MAX}, code="reason")
+    reason = reason.strip()
     policy = POLICY_TRANSITIONS.move(policy, P.WITHDRAWN, actor=actor, note=reason)
     # The enterprises told they qualify are told it is withdrawn, with the reason: in the background, as they
     # may be many (their pushes stay, so the task finds them after the answers are gone).
@@ -209,6 +212,7 @@ def withdraw(*, actor: Any, policy: Policy, reason: str) -> Policy:
 
 
 TELL_CHUNK = 1000  # enterprises per notification write
+REASON_MAX = 500  # a withdrawal's reason, as its history row's note keeps it
 
 
 def tell_withdrawn(policy_id: int, reason: str, actor_id: int | None = None, change_id: int | None = None) -> int:
@@ -238,6 +242,12 @@ def tell_withdrawn(policy_id: int, reason: str, actor_id: int | None = None, cha
                 if row.told_at is not None:
                     return told
                 last = max(last, row.told_through or 0)  # another run may have gone further
+            # published again, or withdrawn again, since the last chunk: the rest is not told this withdrawal
+            status = Policy.objects.filter(pk=policy_id).values_list("status", flat=True).first()
+            if status != P.WITHDRAWN or withdrawals.order_by("-pk").values_list("pk", flat=True).first() != latest:
+                if change is not None:
+                    PolicyStatusChange.objects.filter(pk=change.pk).update(told_at=timezone.now())
+                return told
             chunk = list(
                 Push.objects.filter(item__policy=policy, enterprise_id__gt=last).order_by("enterprise_id")
                 .values_list("enterprise_id", flat=True).distinct()[:TELL_CHUNK]

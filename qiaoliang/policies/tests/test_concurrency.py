@@ -20,7 +20,18 @@ from django.db import connections
 from django.db.transaction import get_connection
 from django.utils import timezone
 
-from qiaoliang.policies.models import Clause, Eligibility, EnterpriseFact, Policy, Rule, SupportItem
+from qiaoliang.orgs import services as org_services
+from qiaoliang.orgs.models import Membership
+from qiaoliang.policies.models import (
+    Clause,
+    Eligibility,
+    EnterpriseFact,
+    Policy,
+    PolicyStatusChange,
+    Push,
+    Rule,
+    SupportItem,
+)
 from qiaoliang.policies.services import decisions, library, rulebook
 
 from .test_scope_and_state import RULE, make, revenue
@@ -54,7 +65,7 @@ def item_recomputation_paused_in(monkeypatch: Any, name: str, item: Any, call: i
                                  ) -> tuple[Worker, threading.Event]:  # fmt: skip
     """Start an item's recomputation on a thread of its own and hold it at its `call`-th call of
     `decisions.<name>`: before it (`_insert`: the item's answers are deleted, the new ones not yet written;
-    `lock_items`, exclusive calls only: the first removes enterprises no longer reached, then one per batch) or
+    `lock_items`, exclusive calls only: one per batch, then one per item as its count is recounted) or
     after it (`snapshots`: the figures are read). Return the thread, once held, and the event that lets it go on."""
     paused, release = threading.Event(), threading.Event()
     original = getattr(decisions, name)
@@ -79,6 +90,18 @@ def item_recomputation_paused_in(monkeypatch: Any, name: str, item: Any, call: i
     by_item.start()
     assert paused.wait(30)
     return by_item, release
+
+
+def let_go(worker: Worker, release: threading.Event) -> None:
+    """Let a held recomputation go on and wait for it; it must not have failed."""
+    release.set()
+    worker.join(60)
+    assert worker.error is None, worker.error
+
+
+def assert_nothing_stored(item: SupportItem) -> None:
+    assert not Eligibility.objects.filter(item=item).exists()
+    assert SupportItem.objects.get(pk=item.pk).eligible_count == 0
 
 
 @postgresql_only
@@ -171,17 +194,14 @@ def test_the_count_is_right_after_every_batch(world: Any, monkeypatch: Any) -> N
     item = make(world, publish=False)
     Policy.objects.filter(pk=item.policy_id).update(status=Policy.Status.PUBLISHED, published_at=timezone.now())
     monkeypatch.setattr(decisions, "BATCH", 1)  # one enterprise a batch
-    by_item, release = item_recomputation_paused_in(monkeypatch, "lock_items", item, 3)  # batch 1 (e1) committed
+    by_item, release = item_recomputation_paused_in(monkeypatch, "lock_items", item, 2)  # batch 1 (e1) committed
     assert Eligibility.objects.filter(item=item).count() == 1
     assert SupportItem.objects.get(pk=item.pk).eligible_count == 1
     EnterpriseFact.objects.filter(enterprise=world.e1, field="revenue").update(value=Decimal("1000000"))
     decisions.recompute_enterprise(world.e1.pk, fields=["revenue"], push=False)
     assert SupportItem.objects.get(pk=item.pk).eligible_count == 0
-    release.set()
-    by_item.join(60)
-    assert by_item.error is None, by_item.error
-    assert not Eligibility.objects.filter(item=item).exists()
-    assert SupportItem.objects.get(pk=item.pk).eligible_count == 0
+    let_go(by_item, release)
+    assert_nothing_stored(item)
 
 
 @postgresql_only
@@ -192,7 +212,7 @@ def test_a_recomputation_under_a_superseded_rule_stores_nothing(world: Any, monk
     item = make(world)
     revenue(world, world.e1, "3000万元")
     revenue(world, world.e2, "1500万元")
-    by_old, release = item_recomputation_paused_in(monkeypatch, "lock_items", item, 2)  # the rule read, no batch yet
+    by_old, release = item_recomputation_paused_in(monkeypatch, "lock_items", item, 1)  # the rule read, no batch yet
     lower = {"all": [[{"field": "revenue", "op": "gte", "text": "1000万元"}]]}
     rule = rulebook.save_rule(actor=world.staff, item=item, expression=lower)
     assert rule.status == Rule.Status.ACTIVE
@@ -249,3 +269,53 @@ def test_a_batch_and_a_new_split_of_the_policy_lock_the_items_in_one_order(world
     by_policy.join(60)
     by_staff.join(60)
     assert by_policy.error is None and by_staff.error is None, (by_policy.error, by_staff.error)
+
+
+@postgresql_only
+@transactional
+def test_a_member_that_leaves_during_a_run_is_not_stored_by_it(world: Any, monkeypatch: Any) -> None:
+    """The enterprises an item reaches are read again by each batch under the lock: a member that left after the
+    run began, and whose own recomputation found nothing to remove yet, is not stored by the run (found by a
+    review: the run read who it reaches once, at its start)."""
+    revenue(world, world.e1)
+    item = make(world)
+    Eligibility.objects.filter(item=item).delete()  # as before the first run
+    SupportItem.objects.filter(pk=item.pk).update(eligible_count=0)
+    by_item, release = item_recomputation_paused_in(monkeypatch, "lock_items", item, 1)  # reach read, no batch yet
+    membership = Membership.objects.get(enterprise=world.e1, organization=world.chamber1)
+    org_services.transition_membership(actor=world.staff, membership=membership,
+                                       to_status=Membership.Status.WITHDRAWN, note="退会")  # fmt: skip
+    let_go(by_item, release)
+    assert_nothing_stored(item)
+
+
+@postgresql_only
+@transactional
+def test_two_runs_of_one_withdrawal_tell_each_enterprise_once(world: Any, monkeypatch: Any) -> None:
+    revenue(world, world.e1)
+    revenue(world, world.e2)
+    item = make(world)
+    assert Push.objects.filter(item=item).count() == 2
+    told: list[int] = []
+    contacts = library.contacts_of
+
+    def slow_contacts(enterprise_ids: list[int]) -> Any:
+        told.extend(enterprise_ids)
+        time.sleep(0.3)  # the two runs overlap
+        return contacts(enterprise_ids)
+
+    monkeypatch.setattr(library, "TELL_CHUNK", 1)
+    monkeypatch.setattr(library, "contacts_of", slow_contacts)
+    monkeypatch.setattr("qiaoliang.core.background.transaction.on_commit", lambda *a, **k: None)  # no task here
+    policy = library.withdraw(actor=world.staff, policy=Policy.objects.get(pk=item.policy_id), reason="调整")
+    change = PolicyStatusChange.objects.get(policy=policy, to_status=Policy.Status.WITHDRAWN)
+    runs = [Worker(lambda: library.tell_withdrawn(policy.pk, "调整", world.staff.pk, change.pk)) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(60)
+        assert run.error is None, run.error
+    assert sorted(told) == sorted([world.e1.pk, world.e2.pk])
+    assert sum(run.result for run in runs) == 2
+    change.refresh_from_db()
+    assert change.told_at is not None

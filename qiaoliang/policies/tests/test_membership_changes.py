@@ -6,12 +6,17 @@ withdrawal told half-way is resumed where it stopped."""
 from __future__ import annotations
 
 import datetime
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
+from django.urls import reverse
 from django.utils import timezone
 
+from qiaoliang.accounts.models import User
 from qiaoliang.core.background import listeners
+from qiaoliang.core.exceptions import DomainError
 from qiaoliang.core.models import Region
 from qiaoliang.orgs import services as org_services
 from qiaoliang.orgs.announcements import ENTERPRISES_CHANGED
@@ -36,7 +41,9 @@ def test_policies_listens_to_what_orgs_announces() -> None:
     assert "policies.enterprises_changed" in listeners(ENTERPRISES_CHANGED)
 
 
-def test_an_enterprise_that_joins_is_answered_and_told_at_once(world: Any) -> None:
+@pytest.mark.parametrize("one_by_one", [50, 0], ids=["one by one", "batch evaluator"])
+def test_an_enterprise_that_joins_is_answered_and_told_at_once(world: Any, monkeypatch: Any, one_by_one: int) -> None:
+    monkeypatch.setattr(decisions, "ONE_BY_ONE", one_by_one)  # 0: the path of an announcement of > 50 enterprises
     policy = library.create_policy(actor=world.staff, organization=world.chamber1, data={
         "title": "餐饮商会会员研发补助", "issuer": "朝阳区餐饮商会", "level": "district",
         "full_text": "对营业收入2000万元以上的国家高新技术企业给予补助。"})  # fmt: skip
@@ -84,14 +91,18 @@ def test_a_deactivated_enterprise_loses_its_answers(world: Any) -> None:
     assert eligible(item) == {world.e1.pk} and count(item) == 1
 
 
-def test_a_changed_registered_region_is_answered_again(world: Any) -> None:
+def test_a_changed_registered_region_is_answered_again(world: Any, monkeypatch: Any) -> None:
     give_facts(world)
     _policy, item = make_policy(world)  # the rule asks for registration in Beijing
     zhangjiakou = Region.objects.get(code="130700")
     org_services.change_profile(actor=world.staff, enterprise=world.e1, region=zhangjiakou)
     assert eligible(item) == set() and count(item) == 0
+    calls: list[Any] = []
+    recompute = decisions.recompute_enterprises
+    monkeypatch.setattr(decisions, "recompute_enterprises", lambda *a, **k: calls.append(a) or recompute(*a, **k))
     org_services.change_profile(actor=world.staff, enterprise=world.e1, website="https://tianmahui.example")
-    assert eligible(item) == set()  # a field no rule reads: nothing answered anew
+    assert calls == []  # a field no rule reads: nothing answered anew
+    monkeypatch.setattr(decisions, "recompute_enterprises", recompute)
     org_services.change_profile(actor=world.staff, enterprise=world.e1, region=Region.objects.get(code="110105"))
     assert eligible(item) == {world.e1.pk} and count(item) == 1
 
@@ -108,6 +119,70 @@ def test_members_of_a_moved_organisation_are_answered_again(world: Any) -> None:
     org_services.move_organization(actor=world.staff, organization=world.chamber1, new_parent=world.association)
 
     assert eligible(item) == set() and count(item) == 0  # chamber 1 is no longer under the district
+
+
+def test_members_of_an_organisation_moved_under_a_policys_organisation_are_told(world: Any) -> None:
+    give_facts(world)
+    policy = library.create_policy(actor=world.staff, organization=world.association, data={
+        "title": "软件行业协会会员补助", "issuer": "北京市软件行业协会", "level": "municipal",
+        "full_text": "补助。"})  # fmt: skip
+    item = library.save_item(actor=world.staff, policy=policy, data={"name": "会员补助", "benefit": "补助"})
+    rulebook.save_rule(actor=world.staff, item=item, expression=RULE)
+    library.publish(actor=world.staff, policy=policy)
+    assert eligible(item) == set()  # e1 is in chamber 1, under the district, not under the association
+
+    org_services.move_organization(actor=world.staff, organization=world.chamber1, new_parent=world.association)
+
+    assert eligible(item) == {world.e1.pk} and count(item) == 1
+    assert Push.objects.filter(item=item, enterprise=world.e1).count() == 1
+
+
+def test_deletions_in_the_back_office_move_the_answers_and_counts(world: Any, client: Any) -> None:
+    give_facts(world)
+    _policy, item = make_policy(world)
+    fact_service.set_fact(actor=world.staff, enterprise=world.e2, field="revenue", value="3000万元",
+                          year=datetime.date.today().year - 1)  # fmt: skip
+    fact_service.set_honour(actor=world.staff, enterprise=world.e2, text="国家级高新技术企业")
+    assert eligible(item) == {world.e1.pk, world.e2.pk} and count(item) == 2
+    root = User.objects.create_superuser(username="root", password="correct-horse-battery", email="r@example.cn")
+    client.force_login(root)
+    membership = Membership.objects.get(enterprise=world.e1, organization=world.chamber1)
+    response = client.post(reverse("admin:orgs_membership_delete", args=[membership.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert eligible(item) == {world.e2.pk} and count(item) == 1
+    response = client.post(reverse("admin:orgs_enterprise_delete", args=[world.e2.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert eligible(item) == set() and count(item) == 0
+
+
+def test_the_enterprise_page_shows_memberships_without_changing_them(world: Any, client: Any) -> None:
+    root = User.objects.create_superuser(username="root", password="correct-horse-battery", email="r@example.cn")
+    client.force_login(root)
+    url = reverse("admin:orgs_enterprise_change", args=[world.e1.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="memberships-0-status"' not in page.content.decode()
+    membership = Membership.objects.get(enterprise=world.e1, organization=world.chamber1)
+    assert reverse("admin:orgs_membership_change", args=[membership.pk]) in page.content.decode()
+
+
+def test_the_migration_leaves_recent_withdrawals_to_their_task(world: Any) -> None:
+    policy, _item = make_policy(world)
+    library.withdraw(actor=world.staff, policy=policy, reason="调整")
+    recent = PolicyStatusChange.objects.get(policy=policy, to_status=Policy.Status.WITHDRAWN)
+    old = PolicyStatusChange.objects.create(policy=policy, from_status="published", to_status="withdrawn", note="旧")
+    PolicyStatusChange.objects.filter(pk__in=[recent.pk, old.pk]).update(told_at=None)
+    PolicyStatusChange.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
+    migration = importlib.import_module("qiaoliang.policies.migrations.0005_withdrawal_progress")
+    migration.past_withdrawals_told(django_apps, None)
+    told = dict(PolicyStatusChange.objects.filter(pk__in=[recent.pk, old.pk]).values_list("pk", "told_at"))
+    assert told[recent.pk] is None and told[old.pk] is not None
+
+
+def test_a_withdrawal_reason_longer_than_its_record_is_refused(world: Any) -> None:
+    policy, _item = make_policy(world)
+    with pytest.raises(DomainError, match="500"):
+        library.withdraw(actor=world.staff, policy=policy, reason="调" * 501)
+    assert Policy.objects.get(pk=policy.pk).status == Policy.Status.PUBLISHED
 
 
 def test_an_import_recomputation_drops_the_answers_of_enterprises_no_longer_reached(
