@@ -47,7 +47,7 @@ from qiaoliang.policies.models import (
 from qiaoliang.policies.rules import BatchEvaluator, Expression, Outcome, ThresholdBook, Tri, evaluate, fields_read
 from qiaoliang.policies.rules import parse_expression as parse
 
-BATCH = 20_000  # enterprises per batch of snapshots (memory stays bounded at any number of enterprises)
+BATCH = 5_000  # enterprises per batch of snapshots (memory stays bounded at any number of enterprises)
 
 
 def threshold_book() -> ThresholdBook:
