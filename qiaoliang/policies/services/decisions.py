@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
@@ -47,7 +48,17 @@ from qiaoliang.policies.models import (
 from qiaoliang.policies.rules import BatchEvaluator, Expression, Outcome, ThresholdBook, Tri, evaluate, fields_read
 from qiaoliang.policies.rules import parse_expression as parse
 
-BATCH = 5_000  # enterprises per batch of snapshots (memory stays bounded at any number of enterprises)
+# Enterprises per batch of a run (memory stays bounded at any number of enterprises). While a batch is stored,
+# enterprises' own recomputations wait for it: a run of a few items (a publication) uses small batches, so that
+# the wait stays under a second; a run of many (the nightly run) larger ones, which cost fewer statements.
+BATCH = 5_000
+LARGE_BATCH = 20_000
+FEW_ITEMS = 50
+RETRIES = 3  # a batch whose commit fails on an enterprise deleted meanwhile is read and answered again
+
+
+def batch_size(items: int) -> int:
+    return BATCH if items <= FEW_ITEMS else max(BATCH, LARGE_BATCH)
 
 
 def threshold_book() -> ThresholdBook:
@@ -225,9 +236,19 @@ def member_paths(enterprise_id: int) -> list[str]:
                 .values_list("organization__path", flat=True))  # fmt: skip
 
 
+def path_ids(path: str) -> list[int]:
+    """The organisations of a tree path, from the root down (`00000001/00000007/` → [1, 7])."""
+    return [int(part) for part in path.split("/") if part]
+
+
 def reaches(rule: Rule, paths: Sequence[str]) -> bool:
-    """Whether an item's policy is for an enterprise with these memberships (its organisation or one above them)."""
-    return any(path.startswith(rule.item.policy.organization.path) for path in paths)
+    """Whether an item's policy is for an enterprise with these memberships (its organisation or one above them).
+
+    By the organisation's id, not its path: a rule list cached by a worker keeps the path of the time, and an
+    organisation moved since has another one; the members' paths are read fresh.
+    """
+    organization_id = rule.item.policy.organization_id
+    return any(organization_id in path_ids(path) for path in paths)
 
 
 def answer_for(enterprise: Enterprise, item: SupportItem, *, on: datetime.date | None = None) -> ItemAnswer | None:
@@ -255,41 +276,55 @@ def outcomes_for(item: SupportItem, enterprise_ids: Sequence[int], *, on: dateti
 # --------------------------------------------------------------------------- recomputation and pushes
 
 
-def _store_batch(item: SupportItem, rule: Rule, expression: Expression, batch: BatchEvaluator | None,
-                 on: datetime.date, now: datetime.datetime, span: Span) -> tuple[list[int], int, int, int]:  # fmt: skip
-    """Store one item's eligible enterprises of a batch; return (eligible ids, eligible, needs data, near misses).
-    Call with the item locked (`lock_items`), in the transaction that read the batch and its reach.
+def _store_batch(item: SupportItem, rule: Rule, expression: Expression, batch: BatchEvaluator,
+                 now: datetime.datetime, span: Span) -> tuple[list[int], int, int, int]:  # fmt: skip
+    """Store one item's eligible enterprises of a batch; return (eligible ids, change of the count, needs data,
+    near misses). Call with the item locked (`lock_items`), in the transaction that read the batch and its reach.
 
     The item's stored answers of the batch's span (a range of ids, or the chosen enterprises) are replaced by the
-    eligible enterprises among those the item reaches (`batch`, None when it reaches none there): an enterprise
-    that left, or became inactive, loses its answer. Only eligible pairs are stored, bare: their reasons are
-    computed when a page shows them, and near misses are counted here and explained live in each enterprise's
-    check-up. PostgreSQL takes the rows by COPY.
+    eligible enterprises among those the item reaches (`batch`): an enterprise that left, or became inactive,
+    loses its answer. Only eligible pairs are stored, bare: their reasons are computed when a page shows them,
+    and near misses are counted here and explained live in each enterprise's check-up. PostgreSQL takes the
+    rows by COPY.
     """
-    eligible_ids: list[int] = []
-    unknown = near = 0
-    if batch is not None:
-        groups = batch.group_states(expression)
-        states = groups.min(axis=0)
-        near = int((((groups == Tri.FALSE).sum(axis=0) == 1) & ((groups != Tri.TRUE).sum(axis=0) == 1)).sum())
-        unknown = int((states == Tri.UNKNOWN).sum())
-        snaps = batch.snapshots
-        eligible_ids = [snaps[int(i)].enterprise_id for i in np.nonzero(states == Tri.TRUE)[0]]
-    deleted = 0
-    if span.chosen is not None:  # a chosen part of the enterprises: exactly theirs
-        for start in range(0, len(span.chosen), 5000):
-            chunk = span.chosen[start : start + 5000]
-            deleted += Eligibility.objects.filter(item=item, enterprise_id__in=chunk).delete()[0]
-    else:  # a range of ids: every stored answer in it
-        stored = Eligibility.objects.filter(item=item)
-        if span.low is not None:
-            stored = stored.filter(enterprise_id__gte=span.low)
-        if span.high is not None:
-            stored = stored.filter(enterprise_id__lte=span.high)
-        deleted = stored.delete()[0]
+    groups = batch.group_states(expression)
+    states = groups.min(axis=0)
+    near = int((((groups == Tri.FALSE).sum(axis=0) == 1) & ((groups != Tri.TRUE).sum(axis=0) == 1)).sum())
+    unknown = int((states == Tri.UNKNOWN).sum())
+    snaps = batch.snapshots
+    eligible_ids = [snaps[int(i)].enterprise_id for i in np.nonzero(states == Tri.TRUE)[0]]
+    deleted = _clear_span([item.pk], span).get(item.pk, 0)
     _insert(item.pk, rule.pk, eligible_ids, now)
-    _shift_counts({item.pk: len(eligible_ids) - deleted})  # the count stays the number of rows at every commit
-    return eligible_ids, len(eligible_ids), unknown, near
+    return eligible_ids, len(eligible_ids) - deleted, unknown, near
+
+
+def _clear_span(item_ids: Iterable[int], span: Span) -> dict[int, int]:
+    """Delete the items' stored answers in the span (one statement, or one per 5,000 chosen enterprises);
+    return {item: rows deleted}."""
+    ids = sorted(item_ids)
+    if not ids:
+        return {}
+    where = [f"item_id IN ({', '.join(['%s'] * len(ids))})"]
+    params: list[int] = list(ids)
+    if span.low is not None:
+        where.append("enterprise_id >= %s")
+        params.append(span.low)
+    if span.high is not None:
+        where.append("enterprise_id <= %s")
+        params.append(span.high)
+    chunks: list[list[int] | None] = [None]
+    if span.chosen is not None:
+        chunks = [span.chosen[start : start + 5000] for start in range(0, len(span.chosen), 5000)]
+    deleted: Counter[int] = Counter()
+    with connection.cursor() as cursor:
+        for chunk in chunks:
+            clause, values = list(where), list(params)
+            if chunk is not None:
+                clause.append(f"enterprise_id IN ({', '.join(['%s'] * len(chunk))})")
+                values += chunk
+            cursor.execute(f"DELETE FROM policies_eligibility WHERE {' AND '.join(clause)} RETURNING item_id", values)
+            deleted.update(row[0] for row in cursor.fetchall())
+    return dict(deleted)
 
 
 @dataclass(frozen=True)
@@ -300,30 +335,34 @@ class Span:
     high: int | None = None
     chosen: list[int] | None = None
 
-    def reached(self, path: str) -> set[int]:
-        """The active, active-member enterprises of the span under an organisation's path, read now."""
-        members = Membership.objects.filter(status=Membership.Status.ACTIVE, organization__path__startswith=path,
-                                            enterprise__is_active=True)  # fmt: skip
-        if self.chosen is not None:
-            found: set[int] = set()
-            for start in range(0, len(self.chosen), 5000):
-                chunk = self.chosen[start : start + 5000]
-                found.update(members.filter(enterprise_id__in=chunk).values_list("enterprise_id", flat=True))
-            return found
+    def reach(self, organization_ids: Iterable[int]) -> dict[int, set[int]]:
+        """The active enterprises of the span that are active members of each organisation or of one below it,
+        read now by the organisations' ids (an organisation moved during the run is found at its new place):
+        one query of the span's memberships, matched against each membership's path."""
+        wanted = set(organization_ids)
+        found: dict[int, set[int]] = {pk: set() for pk in wanted}
+        members = Membership.objects.filter(status=Membership.Status.ACTIVE, enterprise__is_active=True).order_by()
         if self.low is not None:
             members = members.filter(enterprise_id__gte=self.low)
         if self.high is not None:
             members = members.filter(enterprise_id__lte=self.high)
-        return set(members.values_list("enterprise_id", flat=True))
+        parts = [None] if self.chosen is None else [self.chosen[i : i + 5000] for i in range(0, len(self.chosen), 5000)]
+        for part in parts:
+            rows = members if part is None else members.filter(enterprise_id__in=part)
+            for enterprise_id, path in rows.values_list("enterprise_id", "organization__path"):
+                for organization_id in path_ids(path):
+                    if organization_id in wanted:
+                        found[organization_id].add(enterprise_id)
+        return found
 
 
-def _spans(everyone: list[int], chosen: Sequence[int] | None) -> list[Span]:
-    """Batches of `BATCH` enterprises. A full run's ranges cover every id (the first from the lowest, the last to
+def _spans(everyone: list[int], chosen: Sequence[int] | None, size: int) -> list[Span]:
+    """Batches of `size` enterprises. A full run's ranges cover every id (the first from the lowest, the last to
     the highest), so each stored answer falls in exactly one of them; an import's are its enterprises."""
     if chosen is not None:
         ids = sorted(set(chosen))
-        return [Span(chosen=ids[start : start + BATCH]) for start in range(0, len(ids), BATCH)]
-    starts = everyone[BATCH::BATCH]
+        return [Span(chosen=ids[start : start + size]) for start in range(0, len(ids), size)]
+    starts = everyone[size::size]
     lows: list[int | None] = [None, *starts]
     highs: list[int | None] = [pk - 1 for pk in starts] + [None]
     return [Span(low=low, high=high) for low, high in zip(lows, highs, strict=True)]
@@ -444,9 +483,9 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
     """Answer items for every enterprise their policies reach (or for the chosen ones), loading each batch once.
 
     Stores the eligible pairs and the counts per item, lists 免申即享 cases, and pushes the newly eligible.
-    Enterprises are read in batches of `BATCH` (ids ascending), so memory stays bounded; which enterprises an
-    item reaches is read again for each batch under the items' locks, so a member that leaves or joins while the
-    run goes on is answered as it is when its batch is stored (its own recomputation waits for the batch).
+    Enterprises are read in batches (ids ascending), so memory stays bounded; which enterprises an item reaches
+    is read again for each batch under the items' locks, so a member that leaves or joins while the run goes on
+    is answered as it is when its batch is stored (its own recomputation waits for the batch).
     """
     on = on or timezone.localdate()
     now = timezone.now()
@@ -467,43 +506,30 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
     if not rules:
         return totals
     parsed = {item_id: parse_rule(rule, book) for item_id, rule in rules.items()}
-    by_path: dict[str, list[int]] = {}
+    by_organization: dict[int, list[int]] = {}  # by id: an organisation may move in the tree during the run
     for item_id in rules:
-        by_path.setdefault(items[item_id].policy.organization.path, []).append(item_id)
+        by_organization.setdefault(items[item_id].policy.organization_id, []).append(item_id)
     # The batches' bounds: the enterprises the items reach now (each batch reads its own reach again).
     everyone: list[int] = []
     if enterprise_ids is None:
-        everyone = sorted(set().union(*(_enterprise_ids_under(path) for path in by_path)))
+        paths = {items[i].policy.organization.path for i in rules}
+        everyone = sorted(set().union(*(_enterprise_ids_under(path) for path in paths)))
     counts = {item_id: [0, 0, 0] for item_id in rules}
-    eligible_ids: dict[int, list[int]] = {item_id: [] for item_id in rules}
     live = set(rules)  # items whose rule is still the one in force
     started = {item_id: _answer_key(rule) for item_id, rule in rules.items()}
-    for span in _spans(everyone, enterprise_ids):
-        # A batch is read, answered and stored under its items' locks, exclusively: an enterprise's recomputation
-        # waits for it and then answers from figures at least as new, or ran before and its figures are read here.
-        with transaction.atomic():
-            lock_items(live)
-            # an item whose rule, policy region or dates changed since the run began is left to the newer run
-            # that the change queued
-            fresh = {r.item_id: _answer_key(r) for r in rules_in_force(on, live)}
-            live = {i for i in live if fresh.get(i) == started[i]}
-            lock_item_rows(live)  # their counts move below: rows locked in id order, before anything else
-            reach = {path: span.reached(path) for path, path_items in by_path.items() if live.intersection(path_items)}
-            by_id = {snap.enterprise_id: snap for snap in snapshots(sorted(set().union(set(), *reach.values())))}
-            for path, reached in reach.items():
-                subset = [by_id[pk] for pk in sorted(reached) if pk in by_id]
-                # one evaluator per batch and tree: its columns serve every item
-                batch = BatchEvaluator(subset, on, book) if subset else None
-                for item_id in by_path[path]:
-                    if item_id not in live:
-                        continue
-                    ids, eligible, unknown, near = _store_batch(
-                        items[item_id], rules[item_id], parsed[item_id], batch, on, now, span
-                    )
-                    eligible_ids[item_id] += ids
-                    counts[item_id][0] += eligible
-                    counts[item_id][1] += unknown
-                    counts[item_id][2] += near
+    for span in _spans(everyone, enterprise_ids, batch_size(len(rules))):
+        for attempt in range(1, RETRIES + 1):
+            try:
+                found = _answer_span(span, items, rules, parsed, by_organization, live, started, on, now, book)
+            except IntegrityError:  # an enterprise of the batch was deleted before it committed: read it again
+                if attempt == RETRIES:
+                    raise
+                continue
+            live = found.live
+            for item_id, figures in found.counts.items():
+                for position, value in enumerate(figures):
+                    counts[item_id][position] += value
+            break
     for item_id, (eligible, unknown, near) in counts.items():
         if item_id not in live:
             continue
@@ -513,17 +539,83 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
                 SupportItem.objects.filter(pk=item_id).update(needs_data_count=unknown, near_miss_count=near,
                                                               computed_at=now)  # fmt: skip
             recount_eligible([item_id])
+        item = items[item_id]
         totals["eligible"] += eligible
         totals["needs_data"] += unknown
         totals["near_miss"] += near
-        item = items[item_id]
-        # told from the answers still stored under this run's rule: an enterprise recomputed since, or a version
-        # put in force since (its own run tells), is not told what this run found
-        if item.delivery == SupportItem.Delivery.AUTOMATIC:
-            _list_cases(item, eligible_ids[item_id], rule_id=rules[item_id].pk)
-        if push:
-            totals["pushed"] += push_item(item, eligible_ids[item_id], rule_id=rules[item_id].pk)
+        # told from the answers stored under this run's rule (read back in chunks: nothing is held per item), and
+        # only while it is in force: an enterprise recomputed since, or a version put in force since (its own
+        # run tells), is not told what this run found
+        for chunk in _stored_chunks(item, rules[item_id].pk, enterprise_ids):
+            if item.delivery == SupportItem.Delivery.AUTOMATIC:
+                _list_cases(item, chunk, rule_id=rules[item_id].pk)
+            if push:
+                totals["pushed"] += push_item(item, chunk, rule_id=rules[item_id].pk)
     return totals
+
+
+@dataclass
+class _SpanResult:
+    live: set[int]
+    counts: dict[int, tuple[int, int, int]]  # item → (eligible, needs data, near misses) in the span
+
+
+def _answer_span(span: Span, items: dict[int, SupportItem], rules: dict[int, Rule], parsed: dict[int, Expression],
+                 by_organization: dict[int, list[int]], live: set[int], started: dict[int, tuple[int, str]],
+                 on: datetime.date, now: datetime.datetime, book: ThresholdBook) -> _SpanResult:  # fmt: skip
+    """Read, answer and store one batch of a run, in one transaction, under its items' locks held exclusively: an
+    enterprise's recomputation waits for it and then answers from figures at least as new, or ran before and its
+    figures are read here."""
+    with transaction.atomic():
+        lock_items(live)
+        # an item whose rule, policy region or dates changed since the run began is left to the newer run that
+        # the change queued
+        fresh = {r.item_id: _answer_key(r) for r in rules_in_force(on, live)}
+        live = {i for i in live if fresh.get(i) == started[i]}
+        lock_item_rows(live)  # their counts move below: rows locked in id order, before anything else
+        wanted = [pk for pk, path_items in by_organization.items() if live.intersection(path_items)]
+        reach = span.reach(wanted)
+        by_id = {snap.enterprise_id: snap for snap in snapshots(sorted(set().union(set(), *reach.values())))}
+        deltas: dict[int, int] = {}
+        counts: dict[int, tuple[int, int, int]] = {}
+        empty: list[int] = []  # items that reach nobody in the span: their answers there go, in one statement
+        for organization_id, reached in reach.items():
+            subset = [by_id[pk] for pk in sorted(reached) if pk in by_id]
+            mine = [item_id for item_id in by_organization[organization_id] if item_id in live]
+            if not subset:
+                empty += mine
+                continue
+            batch = BatchEvaluator(subset, on, book)  # one per batch and organisation: its columns serve every item
+            for item_id in mine:
+                ids, delta, unknown, near = _store_batch(items[item_id], rules[item_id], parsed[item_id], batch,
+                                                          now, span)  # fmt: skip
+                deltas[item_id] = delta
+                counts[item_id] = (len(ids), unknown, near)
+        for item_id, deleted in _clear_span(empty, span).items():
+            deltas[item_id] = -deleted
+        _shift_counts(deltas)  # the count stays the number of rows at every commit
+    return _SpanResult(live, counts)
+
+
+def _stored_chunks(item: SupportItem, rule_id: int, chosen: Sequence[int] | None, size: int = 5000
+                   ) -> Iterable[list[int]]:  # fmt: skip
+    """The enterprises stored eligible for the item under the rule, in chunks by id (only the chosen ones)."""
+    stored = Eligibility.objects.filter(item=item, rule_id=rule_id).order_by("enterprise_id")
+    if chosen is not None:
+        ids = sorted(set(chosen))
+        for start in range(0, len(ids), size):
+            found = list(stored.filter(enterprise_id__in=ids[start : start + size])
+                         .values_list("enterprise_id", flat=True))  # fmt: skip
+            if found:
+                yield found
+        return
+    last = 0
+    while True:
+        found = list(stored.filter(enterprise_id__gt=last).values_list("enterprise_id", flat=True)[:size])
+        if not found:
+            return
+        yield found
+        last = found[-1]
 
 
 def recompute_item(item_id: int, *, on: datetime.date | None = None, push: bool = True) -> dict[str, int]:

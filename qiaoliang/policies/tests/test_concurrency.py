@@ -21,7 +21,7 @@ from django.db.transaction import get_connection
 from django.utils import timezone
 
 from qiaoliang.orgs import services as org_services
-from qiaoliang.orgs.models import Membership
+from qiaoliang.orgs.models import Enterprise, Membership
 from qiaoliang.policies.models import (
     Clause,
     Eligibility,
@@ -319,3 +319,42 @@ def test_two_runs_of_one_withdrawal_tell_each_enterprise_once(world: Any, monkey
     assert sum(run.result for run in runs) == 2
     change.refresh_from_db()
     assert change.told_at is not None
+
+
+@postgresql_only
+@transactional
+def test_an_organisation_moved_above_the_policys_during_a_run_loses_no_answer(world: Any, monkeypatch: Any) -> None:
+    """Each batch finds the policy's organisation by its id: a move of an organisation above it during the run
+    (its path changes) loses none of its members' answers (found by a review: the run kept the path of its start,
+    which then reached nobody, and deleted the answers of every later batch)."""
+    revenue(world, world.e1)
+    revenue(world, world.e2)
+    Membership.objects.create(enterprise=world.e2, organization=world.chamber1, status=Membership.Status.ACTIVE)
+    item = make(world, organization=world.chamber1)
+    assert set(Eligibility.objects.filter(item=item).values_list("enterprise_id", flat=True)) == {
+        world.e1.pk, world.e2.pk}  # fmt: skip
+    monkeypatch.setattr(decisions, "BATCH", 1)  # one enterprise a batch
+    by_item, release = item_recomputation_paused_in(monkeypatch, "lock_items", item, 2)  # batch 1 committed
+    org_services.move_organization(actor=world.staff, organization=world.district, new_parent=world.association)
+    let_go(by_item, release)
+    stored = set(Eligibility.objects.filter(item=item).values_list("enterprise_id", flat=True))
+    assert stored == {world.e1.pk, world.e2.pk}
+    assert SupportItem.objects.get(pk=item.pk).eligible_count == 2
+
+
+@postgresql_only
+@transactional
+def test_an_enterprise_deleted_while_its_batch_is_answered_does_not_stop_the_run(world: Any, monkeypatch: Any
+                                                                                ) -> None:  # fmt: skip
+    """The batch read the enterprise, which is deleted before the batch commits: the batch's commit fails on the
+    foreign key, and the batch is read and answered again without it (found by a review: the whole run
+    stopped, and with it every later batch and item)."""
+    revenue(world, world.e1)
+    revenue(world, world.e2)
+    item = make(world)
+    by_item, release = item_recomputation_paused_in(monkeypatch, "snapshots", item)
+    Eligibility.objects.filter(enterprise=world.e2).delete()
+    Enterprise.objects.filter(pk=world.e2.pk).delete()
+    let_go(by_item, release)
+    assert list(Eligibility.objects.filter(item=item).values_list("enterprise_id", flat=True)) == [world.e1.pk]
+    assert SupportItem.objects.get(pk=item.pk).eligible_count == 1

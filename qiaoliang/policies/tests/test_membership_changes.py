@@ -37,6 +37,16 @@ def count(item: SupportItem) -> int:
     return SupportItem.objects.get(pk=item.pk).eligible_count
 
 
+def published_item(world: Any, organization: Any) -> SupportItem:
+    """A published policy of the organisation (for its members and those below it) with one item under RULE."""
+    policy = library.create_policy(actor=world.staff, organization=organization, data={
+        "title": "研发补助办法", "issuer": organization.name, "level": "district", "full_text": "补助。"})  # fmt: skip
+    item = library.save_item(actor=world.staff, policy=policy, data={"name": "研发补助", "benefit": "补助"})
+    rulebook.save_rule(actor=world.staff, item=item, expression=RULE)
+    library.publish(actor=world.staff, policy=policy)
+    return item
+
+
 def test_policies_listens_to_what_orgs_announces() -> None:
     assert "policies.enterprises_changed" in listeners(ENTERPRISES_CHANGED)
 
@@ -109,11 +119,7 @@ def test_a_changed_registered_region_is_answered_again(world: Any, monkeypatch: 
 
 def test_members_of_a_moved_organisation_are_answered_again(world: Any) -> None:
     give_facts(world)
-    policy = library.create_policy(actor=world.staff, organization=world.district, data={
-        "title": "朝阳区研发补助", "issuer": "朝阳区工商联", "level": "district", "full_text": "补助。"})  # fmt: skip
-    item = library.save_item(actor=world.staff, policy=policy, data={"name": "研发补助", "benefit": "补助"})
-    rulebook.save_rule(actor=world.staff, item=item, expression=RULE)
-    library.publish(actor=world.staff, policy=policy)
+    item = published_item(world, world.district)
     assert eligible(item) == {world.e1.pk}
 
     org_services.move_organization(actor=world.staff, organization=world.chamber1, new_parent=world.association)
@@ -240,3 +246,18 @@ def test_a_withdrawal_told_half_way_is_resumed_where_it_stopped(world: Any, monk
     assert change.told_through == world.e2.pk and change.told_at is not None
     assert library.resume_withdrawal_notices(now=later) == 0
     assert library.tell_withdrawn(policy.pk, "上级政策调整", world.staff.pk, change.pk) == 0
+
+
+def test_a_worker_with_rules_cached_before_a_move_still_reaches_the_members(world: Any) -> None:
+    """A worker's cached rules keep the organisations' paths of the time; reach is decided by the organisation's
+    id in the member's fresh path (found by a review: after a move the enterprise lost its answers)."""
+    give_facts(world)
+    item = published_item(world, world.district)
+    decisions.recompute_enterprise(world.e1.pk)  # the process's list of rules in force is now cached
+    assert eligible(item) == {world.e1.pk}
+
+    org_services.move_organization(actor=world.staff, organization=world.district, new_parent=world.association)
+    decisions.recompute_enterprise(world.e1.pk)
+
+    assert eligible(item) == {world.e1.pk} and count(item) == 1
+    assert item.pk in {answer.item.pk for answer in decisions.checkup(world.e1)}
