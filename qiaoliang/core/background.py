@@ -9,7 +9,7 @@ queue in production) can change without touching a call site.
 An app can also say that something happened without knowing who cares: `announce_on_commit("orgs.enterprises_
 changed", ids, fields)` enqueues, after commit, every task defined with `on=("orgs.enterprises_changed",)`.
 An app lower in the import order (orgs) so tells the apps above it (policies) without importing them; the
-announcing app documents its announcements and their arguments (`orgs/README.md`).
+announcing app documents its announcements and their arguments (`orgs/announcements.py`).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from qiaoliang.core.notifications import notify
 from qiaoliang.orgs.announcements import MEMBERSHIP
-from qiaoliang.orgs.models import Enterprise, Membership
+from qiaoliang.orgs.models import Enterprise, Membership, Organization
 from qiaoliang.orgs.selectors import contacts_of
 from qiaoliang.policies.facts import FactValue, HeldHonour, Snapshot
 from qiaoliang.policies.models import (
@@ -337,11 +337,17 @@ class Span:
 
     def reach(self, organization_ids: Iterable[int]) -> dict[int, set[int]]:
         """The active enterprises of the span that are active members of each organisation or of one below it,
-        read now by the organisations' ids (an organisation moved during the run is found at its new place):
-        one query of the span's memberships, matched against each membership's path."""
+        read now: the organisations' paths are read again (one moved during the run is found at its new place),
+        the span's memberships under them in one query (by the indexed path prefix), matched by id."""
         wanted = set(organization_ids)
         found: dict[int, set[int]] = {pk: set() for pk in wanted}
-        members = Membership.objects.filter(status=Membership.Status.ACTIVE, enterprise__is_active=True).order_by()
+        paths = list(Organization.objects.filter(pk__in=wanted).values_list("path", flat=True))
+        if not paths:
+            return found
+        under = Q()
+        for path in paths:
+            under |= Q(organization__path__startswith=path)
+        members = Membership.objects.filter(under, status=Membership.Status.ACTIVE, enterprise__is_active=True)
         if self.low is not None:
             members = members.filter(enterprise_id__gte=self.low)
         if self.high is not None:
@@ -349,7 +355,7 @@ class Span:
         parts = [None] if self.chosen is None else [self.chosen[i : i + 5000] for i in range(0, len(self.chosen), 5000)]
         for part in parts:
             rows = members if part is None else members.filter(enterprise_id__in=part)
-            for enterprise_id, path in rows.values_list("enterprise_id", "organization__path"):
+            for enterprise_id, path in rows.order_by().values_list("enterprise_id", "organization__path"):
                 for organization_id in path_ids(path):
                     if organization_id in wanted:
                         found[organization_id].add(enterprise_id)
@@ -548,9 +554,9 @@ def recompute_items(item_ids: Sequence[int], *, on: datetime.date | None = None,
         # run tells), is not told what this run found
         for chunk in _stored_chunks(item, rules[item_id].pk, enterprise_ids):
             if item.delivery == SupportItem.Delivery.AUTOMATIC:
-                _list_cases(item, chunk, rule_id=rules[item_id].pk)
+                _list_cases(item, chunk, rule_id=rules[item_id].pk, stored=True)
             if push:
-                totals["pushed"] += push_item(item, chunk, rule_id=rules[item_id].pk)
+                totals["pushed"] += push_item(item, chunk, rule_id=rules[item_id].pk, stored=True)
     return totals
 
 
@@ -594,7 +600,18 @@ def _answer_span(span: Span, items: dict[int, SupportItem], rules: dict[int, Rul
         for item_id, deleted in _clear_span(empty, span).items():
             deltas[item_id] = -deleted
         _shift_counts(deltas)  # the count stays the number of rows at every commit
+        _check_references_now()
     return _SpanResult(live, counts)
+
+
+def _check_references_now() -> None:
+    """Check the deferred foreign keys now (PostgreSQL): an enterprise deleted since the batch read it fails the
+    batch here, where it can be rolled back and read again, even inside an outer transaction (there the commit
+    that would check them is the caller's)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # runs the pending checks
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys are initially deferred
 
 
 def _stored_chunks(item: SupportItem, rule_id: int, chosen: Sequence[int] | None, size: int = 5000
@@ -812,14 +829,17 @@ def _stored_under(item: SupportItem, rule_id: int | None, enterprise_ids: Sequen
     return [pk for pk in ids if pk in kept]
 
 
-def push_item(item: SupportItem, enterprise_ids: Sequence[int], *, rule_id: int | None = None) -> int:
+def push_item(item: SupportItem, enterprise_ids: Sequence[int], *, rule_id: int | None = None,
+              stored: bool = False) -> int:  # fmt: skip
     """Tell the contacts of newly eligible enterprises, once per enterprise and item (preferences respected).
 
-    With `rule_id`, only while that version is in force and for the enterprises still stored eligible under it.
+    With `rule_id`, only while that version is in force and for the enterprises still stored eligible under it
+    (`stored`: the ids were just read from those answers).
     """
     if not enterprise_ids or not _in_force(item, rule_id):
         return 0
-    enterprise_ids = _stored_under(item, rule_id, enterprise_ids)
+    if not stored:
+        enterprise_ids = _stored_under(item, rule_id, enterprise_ids)
     already: set[int] = set()
     for start in range(0, len(enterprise_ids), 5000):
         already.update(Push.objects.filter(item=item, enterprise_id__in=enterprise_ids[start : start + 5000])
@@ -857,12 +877,14 @@ def mark_pushes_opened(enterprise_ids: Iterable[int]) -> int:
     return Push.objects.filter(enterprise_id__in=ids, opened_at__isnull=True).update(opened_at=timezone.now())
 
 
-def _list_cases(item: SupportItem, enterprise_ids: Sequence[int], *, rule_id: int | None = None) -> None:
+def _list_cases(item: SupportItem, enterprise_ids: Sequence[int], *, rule_id: int | None = None,
+                stored: bool = False) -> None:  # fmt: skip
     """免申即享: every eligible enterprise gets a case, listed for staff to confirm (existing ones kept); with
-    `rule_id`, as `push_item`."""
+    `rule_id` and `stored`, as `push_item`."""
     if not enterprise_ids or not _in_force(item, rule_id):
         return
-    enterprise_ids = _stored_under(item, rule_id, enterprise_ids)
+    if not stored:
+        enterprise_ids = _stored_under(item, rule_id, enterprise_ids)
     if not enterprise_ids:
         return
     AutoGrantCase.objects.bulk_create(

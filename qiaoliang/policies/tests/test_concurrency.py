@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.transaction import get_connection
 from django.utils import timezone
 
@@ -61,12 +61,13 @@ class Worker(threading.Thread):
             connections.close_all()
 
 
-def item_recomputation_paused_in(monkeypatch: Any, name: str, item: Any, call: int = 1
+def item_recomputation_paused_in(monkeypatch: Any, name: str, item: Any, call: int = 1, *, outer: bool = False
                                  ) -> tuple[Worker, threading.Event]:  # fmt: skip
     """Start an item's recomputation on a thread of its own and hold it at its `call`-th call of
     `decisions.<name>`: before it (`_insert`: the item's answers are deleted, the new ones not yet written;
     `lock_items`, exclusive calls only: one per batch, then one per item as its count is recounted) or
-    after it (`snapshots`: the figures are read). Return the thread, once held, and the event that lets it go on."""
+    after it (`snapshots`: the figures are read); with `outer`, inside a transaction of its own caller. Return the
+    thread, once held, and the event that lets it go on."""
     paused, release = threading.Event(), threading.Event()
     original = getattr(decisions, name)
     before = name in ("_insert", "lock_items")
@@ -86,7 +87,14 @@ def item_recomputation_paused_in(monkeypatch: Any, name: str, item: Any, call: i
         return found
 
     monkeypatch.setattr(decisions, name, held)
-    by_item = Worker(lambda: decisions.recompute_item(item.pk, push=False))
+
+    def run() -> Any:
+        if not outer:
+            return decisions.recompute_item(item.pk, push=False)
+        with transaction.atomic():  # as the demo seed runs it: the batches are savepoints of the caller's
+            return decisions.recompute_item(item.pk, push=False)
+
+    by_item = Worker(run)
     by_item.start()
     assert paused.wait(30)
     return by_item, release
@@ -344,15 +352,16 @@ def test_an_organisation_moved_above_the_policys_during_a_run_loses_no_answer(wo
 
 @postgresql_only
 @transactional
-def test_an_enterprise_deleted_while_its_batch_is_answered_does_not_stop_the_run(world: Any, monkeypatch: Any
-                                                                                ) -> None:  # fmt: skip
+@pytest.mark.parametrize("outer", [False, True], ids=["own transaction", "inside the caller's"])
+def test_an_enterprise_deleted_while_its_batch_is_answered_does_not_stop_the_run(world: Any, monkeypatch: Any,
+                                                                                outer: bool) -> None:  # fmt: skip
     """The batch read the enterprise, which is deleted before the batch commits: the batch's commit fails on the
     foreign key, and the batch is read and answered again without it (found by a review: the whole run
     stopped, and with it every later batch and item)."""
     revenue(world, world.e1)
     revenue(world, world.e2)
     item = make(world)
-    by_item, release = item_recomputation_paused_in(monkeypatch, "snapshots", item)
+    by_item, release = item_recomputation_paused_in(monkeypatch, "snapshots", item, outer=outer)
     Eligibility.objects.filter(enterprise=world.e2).delete()
     Enterprise.objects.filter(pk=world.e2.pk).delete()
     let_go(by_item, release)

@@ -14,6 +14,7 @@ from django.apps import apps as django_apps
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import make_uscc
 from qiaoliang.accounts.models import User
 from qiaoliang.core.background import listeners
 from qiaoliang.core.exceptions import DomainError
@@ -261,3 +262,19 @@ def test_a_worker_with_rules_cached_before_a_move_still_reaches_the_members(worl
 
     assert eligible(item) == {world.e1.pk} and count(item) == 1
     assert item.pk in {answer.item.pk for answer in decisions.checkup(world.e1)}
+
+
+def test_a_batch_reads_only_the_members_under_the_policys_organisation(world: Any, monkeypatch: Any) -> None:
+    """Each batch reads the memberships under the policies' organisations by their path prefix (indexed), not
+    every membership of its span (found by a review: a chamber's policy read the whole federation's members)."""
+    give_facts(world)
+    for number in range(30):  # members of the association, which the chamber's policy does not reach
+        org_services.create_enterprise(actor=None, uscc=make_uscc(200 + number), name=f"软件协会会员{number}号有限公司",
+                                       organization=world.association)  # fmt: skip
+    item = published_item(world, world.chamber1)
+    seen: list[str] = []
+    path_ids = decisions.path_ids
+    monkeypatch.setattr(decisions, "path_ids", lambda path: seen.append(path) or path_ids(path))
+    decisions.recompute_item(item.pk)
+    assert eligible(item) == {world.e1.pk}
+    assert seen == [world.chamber1.path]  # e1's one membership, under chamber 1
